@@ -1,0 +1,46 @@
+# The two commands a new user needs: `make run` and `make test` (README).
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+NODE_STAMP := tests/node/node_modules/.installed
+
+.PHONY: run test install lint node postgres package playground clean
+
+$(BIN)/sdbot: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+install: $(BIN)/sdbot
+
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	bash scripts/ensure-node.sh
+	npm ci --prefix tests/node --no-audit --no-fund --loglevel=error
+	touch $@
+
+node: $(NODE_STAMP)
+
+postgres:
+	bash scripts/ensure-postgres.sh
+
+run: install
+	@mkdir -p var
+	@echo "Starting the Strategy Discussions bot in development mode (no authentication)."
+	@echo "  Talk to it: POST activities to http://127.0.0.1:3978/api/messages,"
+	@echo "  or run 'make playground' in another terminal and open http://localhost:56150"
+	@echo "  (Microsoft 365 Agents Playground, a local Teams emulator). Type 'help'."
+	$(BIN)/sdbot migrate
+	SDBOT_DEV=1 $(BIN)/sdbot serve
+
+lint: install
+	$(BIN)/ruff check .
+
+test: install node postgres lint
+	$(BIN)/python -m pytest -q
+
+package: install
+	$(BIN)/sdbot package --out build/sdbot-teams-app.zip
+
+clean:
+	rm -rf $(VENV) var build tests/node/node_modules

@@ -1,0 +1,143 @@
+"""`sdbot`: serve the bot, run the worker, migrate, export a record, build the Teams app package."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+from bot import logs
+from bot.settings import load_settings
+
+DESCRIPTION = """\
+Strategy Discussions bot for Microsoft Teams.
+
+Convenes and runs multi-agency child-protection Strategy Discussions: works out the
+convene-by deadline in working days, invites the agencies the procedure requires,
+tracks answers and late withdrawals, escalates, guides the chair through the agenda and
+circulates the record.
+
+Settings come from the environment or a .env file (see README "Settings"):
+MicrosoftAppId, MicrosoftAppPassword, MicrosoftAppType, MicrosoftAppTenantId, SDBOT_DEV,
+SDBOT_HOST, SDBOT_PORT, DATABASE_URL, SDBOT_DIRECTORY, SDBOT_PROFILE, SDBOT_TIMEZONE.
+"""
+
+EPILOG = """\
+examples:
+  SDBOT_DEV=1 sdbot serve            serve locally without authentication
+  sdbot migrate                      create or upgrade the database
+  sdbot export CR-1234 --format md   print the record of case CR-1234
+  sdbot package --out sdbot.zip      build the Teams app package to upload
+"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sdbot",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = sub.add_parser("serve", help="serve the bot at /api/messages (with the outbox worker and scheduler)")
+    serve.add_argument("--host", help="address to listen on (default SDBOT_HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default SDBOT_PORT or 3978)")
+    sub.add_parser("worker", help="run only the outbox worker and the scheduler (for extra instances)")
+    sub.add_parser("migrate", help="create or upgrade the database to the newest schema (Alembic)")
+    export = sub.add_parser("export", help="print the record of a case to stdout")
+    export.add_argument("case_ref", metavar="CASE_REF")
+    export.add_argument("--format", choices=("json", "md", "html"), default="json")
+    package = sub.add_parser("package", help="build the Teams app package (zip) to upload to Teams")
+    package.add_argument("--out", default="build/sdbot-teams-app.zip", help="where to write the zip")
+    package.add_argument("--version", default="1.0.0", help="app version in the manifest")
+    sub.add_parser("check", help="validate the directory file and the procedure profile, then exit")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 0
+    settings = load_settings()
+    logs.configure(os.environ.get("SDBOT_LOG_LEVEL", "INFO"))
+    if args.command == "serve":
+        return _serve(settings, args.host, args.port)
+    if args.command == "worker":
+        from bot.worker import run_worker
+
+        return asyncio.run(run_worker(settings))
+    if args.command == "migrate":
+        from storage.db import migrate_sync
+
+        migrate_sync(settings.database_url)
+        print(f"database is at the newest schema: {_safe_url(settings.database_url)}")
+        return 0
+    if args.command == "export":
+        from bot.export import export_case
+
+        return asyncio.run(export_case(settings, args.case_ref, args.format))
+    if args.command == "package":
+        return _package(settings, Path(args.out), args.version)
+    if args.command == "check":
+        return _check(settings)
+    parser.print_help()
+    return 2
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _serve(settings, host: str | None, port: int | None) -> int:  # type: ignore[no-untyped-def]
+    from aiohttp import web
+
+    from bot.app import create_app
+
+    problems = settings.problems()
+    if problems:
+        for problem in problems:
+            print(f"sdbot serve: {problem}", file=sys.stderr)
+        return 2
+    host = host or settings.host
+    port = port or settings.port
+    mode = "development mode: NO authentication" if not settings.auth_enabled else f"app id {settings.app_id}"
+    print(f"Strategy Discussions bot at http://{host}:{port}/api/messages ({mode}); database {_safe_url(settings.database_url)}", flush=True)
+    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
+    return 0
+
+
+def _package(settings, out: Path, version: str) -> int:  # type: ignore[no-untyped-def]
+    from appmanifest.build import build_package
+
+    bot_id = settings.app_id or "00000000-0000-4000-8000-000000000000"
+    if not settings.app_id:
+        print("sdbot package: MicrosoftAppId is not set; using a placeholder bot id (fine for the Agents Playground, not for Teams)", file=sys.stderr)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = build_package(out, bot_id=bot_id, version=version)
+    print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+    return 0
+
+
+def _check(settings) -> int:  # type: ignore[no-untyped-def]
+    from procedure import ProfileError, load_profile
+    from storage.directory import DirectoryError, load_directory
+
+    try:
+        directory = load_directory(settings.directory or None)
+        profile = load_profile(settings.profile or None)
+    except (DirectoryError, ProfileError) as e:
+        print(f"sdbot check: {e}", file=sys.stderr)
+        return 1
+    print(f"directory {directory.origin}: {len(directory.agencies)} agencies, {len(directory.people)} people")
+    print(f"profile {profile.name}: {profile.title}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

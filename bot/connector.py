@@ -1,0 +1,116 @@
+"""A small Bot Connector REST client for proactive sends, thread creation and edits.
+
+Why not the SDK's `continue_conversation`: it swallows send errors into `on_turn_error` and
+returns normally (TEAMS-NOTES), which an outbox would take for delivery; and msrest does not
+retry 429. Here every failure surfaces as `ConnectorError` with what the worker needs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+
+log = logging.getLogger("sdbot.connector")
+
+TRANSIENT_STATUSES = {408, 412, 429, 500, 502, 503, 504}
+
+
+class ConnectorError(Exception):
+    def __init__(self, message: str, status: int | None = None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        return self.status is None or self.status in TRANSIENT_STATUSES
+
+
+class BotTokenProvider:
+    """Tokens for calling the Bot Connector as the bot; msal is synchronous, so off the loop."""
+
+    def __init__(self, app_id: str, password: str, tenant_id: str = "", app_type: str = "MultiTenant"):
+        self._app_id, self._password = app_id, password
+        self._tenant = tenant_id if app_type.lower() == "singletenant" and tenant_id else "botframework.com"
+        self._credentials: Any = None
+        self._token: str | None = None
+        self._expires = 0.0
+
+    async def token(self) -> str:
+        if self._token and time.monotonic() < self._expires:
+            return self._token
+        if self._credentials is None:
+            from botframework.connector.auth import MicrosoftAppCredentials
+
+            self._credentials = MicrosoftAppCredentials(
+                self._app_id, self._password, channel_auth_tenant=self._tenant
+            )
+        self._token = await asyncio.to_thread(self._credentials.get_access_token)
+        self._expires = time.monotonic() + 30 * 60  # msal caches too; this spares the thread hop
+        return self._token
+
+
+class ConnectorClient:
+    def __init__(self, session: aiohttp.ClientSession, tokens: BotTokenProvider | None = None):
+        self._session = session
+        self._tokens = tokens
+
+    async def _request(self, method: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Content-Type": "application/json"}
+        if self._tokens is not None:
+            headers["Authorization"] = f"Bearer {await self._tokens.token()}"
+        try:
+            async with self._session.request(
+                method, url, json=body, headers=headers, timeout=aiohttp.ClientTimeout(total=15)
+            ) as response:
+                text = await response.text()
+                if response.status >= 400:
+                    retry_after: float | None = None
+                    header = response.headers.get("Retry-After")
+                    if header:
+                        try:
+                            retry_after = max(0.0, float(header))
+                        except ValueError:
+                            retry_after = None
+                    raise ConnectorError(
+                        f"{method} {url} answered {response.status}: {text[:300]}",
+                        status=response.status,
+                        retry_after=retry_after,
+                    )
+                if not text:
+                    return {}
+                try:
+                    data = await response.json(content_type=None)
+                except ValueError:
+                    return {}
+                return data if isinstance(data, dict) else {}
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as e:
+            raise ConnectorError(f"{method} {url} failed: {type(e).__name__}: {e}") from e
+
+    @staticmethod
+    def _base(service_url: str) -> str:
+        return service_url.rstrip("/")
+
+    async def send(self, service_url: str, conversation_id: str, activity: dict[str, Any]) -> str | None:
+        url = f"{self._base(service_url)}/v3/conversations/{quote(conversation_id, safe='')}/activities"
+        data = await self._request("POST", url, activity)
+        return data.get("id")
+
+    async def update(
+        self, service_url: str, conversation_id: str, activity_id: str, activity: dict[str, Any]
+    ) -> None:
+        conv, aid = quote(conversation_id, safe=""), quote(activity_id, safe="")
+        url = f"{self._base(service_url)}/v3/conversations/{conv}/activities/{aid}"
+        await self._request("PUT", url, {**activity, "id": activity_id})
+
+    async def create_conversation(self, service_url: str, parameters: dict[str, Any]) -> tuple[str, str | None]:
+        data = await self._request("POST", f"{self._base(service_url)}/v3/conversations", parameters)
+        conversation_id = data.get("id")
+        if not conversation_id:
+            raise ConnectorError("create conversation answered without an id", status=502)
+        return conversation_id, data.get("activityId")

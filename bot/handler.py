@@ -1,0 +1,181 @@
+"""The Teams activity handler: turns activities into typed requests and routes them to flows.
+
+Each activity is one database transaction: the flow's state changes, its outbox rows, the
+conversation reference and the record that this activity id was handled commit together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.core.teams import TeamsActivityHandler
+from botbuilder.schema import Activity, ChannelAccount
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialogs import router
+from dialogs.services import Services
+from dialogs.types import Actor, CardAction, CardReply, Command, Where
+from storage import activities, outbox
+from storage.db import transaction
+from storage.models import utcnow
+
+log = logging.getLogger("sdbot.handler")
+
+MAX_TEXT = 4000
+
+
+def tenant_of(activity: Activity) -> str | None:
+    # Teams sends conversation.tenantId, which the SDK loses on deserialise; channelData keeps it.
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant") if isinstance(data.get("tenant"), dict) else None
+    if tenant and tenant.get("id"):
+        return str(tenant["id"])
+    conv = activity.conversation
+    return getattr(conv, "tenant_id", None) if conv else None
+
+
+def where_of(activity: Activity) -> Where:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    team = data.get("team") if isinstance(data.get("team"), dict) else {}
+    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+    conv = activity.conversation
+    conv_type = (conv.conversation_type if conv else None) or ("channel" if channel else "personal")
+    return Where(
+        conversation_id=conv.id if conv else "",
+        conversation_type=conv_type,
+        service_url=activity.service_url or "",
+        tenant_id=tenant_of(activity),
+        team_id=team.get("id"),
+        channel_id=channel.get("id"),
+        bot_id=activity.recipient.id if activity.recipient else None,
+    )
+
+
+def actor_of(activity: Activity) -> Actor:
+    sender: ChannelAccount | None = activity.from_property
+    aad = getattr(sender, "aad_object_id", None) if sender else None
+    return Actor(
+        aad_object_id=aad.lower() if aad else None,
+        teams_id=sender.id if sender else None,
+        name=(sender.name if sender else None) or "someone",
+    )
+
+
+class StrategyDiscussionBot(TeamsActivityHandler):
+    def __init__(
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        services: Services,
+        on_enqueued: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        super().__init__()
+        self._factory = factory
+        self._services = services
+        self._on_enqueued = on_enqueued
+        self._clock = clock
+
+    async def _remember(self, session: AsyncSession, activity: Activity, where: Where, actor: Actor) -> None:
+        if not where.conversation_id or not where.service_url:
+            return
+        fields: dict[str, Any] = {
+            "conversation_id": where.conversation_id,
+            "conversation_type": where.conversation_type,
+            "service_url": where.service_url,
+            "tenant_id": where.tenant_id,
+            "team_id": where.team_id,
+            "channel_id": where.channel_id,
+            "bot_id": where.bot_id,
+        }
+        await outbox.save_conversation(session, f"conv:{where.conversation_id}", **fields)
+        if where.conversation_type == "personal" and actor.aad_object_id:
+            await outbox.save_conversation(
+                session, f"user:{actor.aad_object_id}", **fields, user_aad_object_id=actor.aad_object_id
+            )
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        text = TurnContext.remove_recipient_mention(activity) if activity.entities else activity.text
+        text = (text or "").replace("\u00a0", " ").strip()[:MAX_TEXT]
+        where, actor = where_of(activity), actor_of(activity)
+        command = Command(actor=actor, where=where, text=text, activity_id=activity.id, now=self._clock())
+        try:
+            async with transaction(self._factory) as session:
+                if activity.id and not await activities.mark_processed(session, activity.id):
+                    log.info("repeated message ignored", extra={"activity": activity.id})
+                    return
+                await self._remember(session, activity, where, actor)
+                await router.handle_command(session, self._services, command)
+        except IntegrityError:
+            log.info("message handled concurrently elsewhere", extra={"activity": activity.id})
+            return
+        self._on_enqueued()
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        where, actor = where_of(activity), actor_of(activity)
+        async with transaction(self._factory) as session:
+            await self._remember(session, activity, where, actor)
+            bot_id = activity.recipient.id if activity.recipient else None
+            added = [m.id for m in (activity.members_added or [])]
+            if bot_id and bot_id in added:
+                await router.welcome(session, self._services, where)
+        self._on_enqueued()
+
+    async def on_installation_update(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        async with transaction(self._factory) as session:
+            await self._remember(session, activity, where_of(activity), actor_of(activity))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
+        activity = turn_context.activity
+        if activity.name != "adaptiveCard/action":
+            return await super().on_invoke_activity(turn_context)
+        reply = await self._card_action(activity)
+        # Answered as a plain dict: the route writes it as it is (the SDK's own path
+        # serialises it twice and answers 500; see TEAMS-NOTES).
+        return InvokeResponse(status=200, body=reply)
+
+    async def _card_action(self, activity: Activity) -> dict[str, Any]:
+        value = activity.value if isinstance(activity.value, dict) else {}
+        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        verb = action.get("verb")
+        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        where, actor = where_of(activity), actor_of(activity)
+        if not isinstance(verb, str) or not verb:
+            return CardReply(error=("BadRequest", "This card action has no verb.")).as_invoke_body()
+        request = CardAction(
+            actor=actor,
+            where=where,
+            verb=verb,
+            data=data,
+            activity_id=activity.id,
+            reply_to_id=activity.reply_to_id,
+            now=self._clock(),
+        )
+        try:
+            async with transaction(self._factory) as session:
+                if activity.id:
+                    earlier = await activities.earlier_response(session, activity.id)
+                    if earlier is not None:
+                        log.info("repeated card action replayed", extra={"activity": activity.id, "verb": verb})
+                        return earlier
+                await self._remember(session, activity, where, actor)
+                reply = await router.handle_action(session, self._services, request)
+                body = reply.as_invoke_body()
+                if activity.id:
+                    await activities.mark_processed(session, activity.id, body)
+        except IntegrityError:
+            async with self._factory() as session:
+                earlier = await activities.earlier_response(session, activity.id or "")
+            if earlier is not None:
+                return earlier
+            raise
+        self._on_enqueued()
+        log.info("card action", extra={"verb": verb, "actor": actor.aad_object_id, "status": body["statusCode"]})
+        return body

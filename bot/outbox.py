@@ -1,0 +1,236 @@
+"""The outbox worker: delivers what the flows committed, exactly once, whatever fails.
+
+- 429 waits for Retry-After; 5xx, 412 and connection errors back off exponentially with jitter;
+- per conversation, rows go in order and within Teams' rate limits (7 per second, 60 per 30 s);
+- a row that keeps failing (or fails permanently, e.g. 403) is marked failed and the chair is told.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import random
+import socket
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.connector import ConnectorClient, ConnectorError
+from bot.settings import Settings
+from dialogs import notify
+from storage import outbox as q
+from storage.db import transaction
+from storage.models import OutboxMessage, utcnow
+
+log = logging.getLogger("sdbot.outbox")
+
+# Teams' per-bot, per-conversation limits (TEAMS-NOTES): (window seconds, sends).
+RATE_LIMITS = ((1.0, 7), (2.0, 8), (30.0, 60))
+
+
+class RateLimiter:
+    def __init__(self, limits: tuple[tuple[float, int], ...] = RATE_LIMITS):
+        self._limits = limits
+        self._sent: dict[str, deque[float]] = defaultdict(deque)
+
+    def wait_needed(self, conversation: str, now: float) -> float:
+        sent = self._sent[conversation]
+        longest = max(w for w, _ in self._limits)
+        while sent and now - sent[0] > longest:
+            sent.popleft()
+        wait = 0.0
+        for window, count in self._limits:
+            recent = [t for t in sent if now - t < window]
+            if len(recent) >= count:
+                wait = max(wait, window - (now - recent[-count]))
+        return wait
+
+    def record(self, conversation: str, now: float) -> None:
+        self._sent[conversation].append(now)
+
+
+def backoff_seconds(attempts: int, base: float = 1.0, cap: float = 300.0) -> float:
+    # Full jitter: spreads retries from many instances after a shared outage.
+    return random.uniform(base / 2, min(cap, base * (2**attempts)))
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        factory: async_sessionmaker[AsyncSession],
+        connector: ConnectorClient,
+        settings: Settings,
+        clock: Callable[[], datetime] = utcnow,
+        backoff_base: float = 1.0,
+    ):
+        self._factory = factory
+        self._connector = connector
+        self._settings = settings
+        self._clock = clock
+        self._backoff_base = backoff_base
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._wake = asyncio.Event()
+        self._limiter = RateLimiter()
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        log.info("outbox worker started", extra={"owner": self.owner})
+        while not self._stopping:
+            try:
+                handled = await self.run_once()
+            except Exception:  # the worker must outlive a database hiccup
+                log.exception("outbox pass failed")
+                handled = 0
+            if handled == 0:
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._settings.outbox_poll_seconds)
+                except TimeoutError:
+                    pass
+
+    async def run_once(self) -> int:
+        now = self._clock()
+        async with transaction(self._factory) as session:
+            rows = await q.claim_due(
+                session, self.owner, now, timedelta(seconds=self._settings.outbox_lease_seconds)
+            )
+        for row in rows:
+            await self._deliver(row)
+        return len(rows)
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        fields = {"outbox_id": row.id, "op": row.op, "purpose": row.purpose, "attempt": row.attempts + 1}
+        try:
+            conversation_id, activity_id, service_url = await self._send(row)
+        except ConnectorError as e:
+            await self._failed_attempt(row, e, fields)
+            return
+        except _Permanent as e:
+            await self._give_up(row, str(e), fields)
+            return
+        async with transaction(self._factory) as session:
+            await q.settle_sent(session, row.id, self.owner, conversation_id, activity_id, service_url)
+        log.info("delivered", extra={**fields, "conversation": conversation_id, "activity": activity_id})
+
+    async def _failed_attempt(self, row: OutboxMessage, e: ConnectorError, fields: dict[str, Any]) -> None:
+        attempts = row.attempts + 1
+        if not e.transient or attempts >= self._settings.outbox_max_attempts:
+            await self._give_up(row, str(e), {**fields, "status": e.status})
+            return
+        if e.status == 429 and e.retry_after is not None:
+            delay = e.retry_after
+        else:
+            delay = backoff_seconds(attempts, self._backoff_base)
+        async with transaction(self._factory) as session:
+            await q.settle_retry(session, row.id, str(e), self._clock() + timedelta(seconds=delay))
+        log.warning("delivery failed; will retry", extra={**fields, "status": e.status, "retry_in": round(delay, 2)})
+        self.wake()
+
+    async def _give_up(self, row: OutboxMessage, error: str, fields: dict[str, Any]) -> None:
+        async with transaction(self._factory) as session:
+            failed = await q.settle_failed(session, row.id, error)
+            if failed is not None:
+                await notify.delivery_failed(session, failed)
+        log.error("delivery failed for good", extra={**fields, "error": error[:300]})
+        self.wake()
+
+    async def _service_url(self, session: AsyncSession, target: dict[str, Any]) -> str:
+        if target.get("service_url"):
+            return str(target["service_url"])
+        ref = await q.latest_service_url(session, target.get("tenant_id") or self._settings.tenant_id or None)
+        if ref is None:
+            ref = await q.latest_service_url(session)
+        if ref is not None:
+            return ref.service_url
+        if self._settings.service_url:
+            return self._settings.service_url
+        raise _Permanent("no service URL known yet: nobody has talked to the bot in this tenant")
+
+    async def _pace(self, conversation_id: str) -> None:
+        wait = self._limiter.wait_needed(conversation_id, time.monotonic())
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._limiter.record(conversation_id, time.monotonic())
+
+    async def _send(self, row: OutboxMessage) -> tuple[str, str | None, str]:
+        target, payload = row.target, row.payload
+        async with self._factory() as session:
+            if row.op == "update":
+                sent = await q.sent_message(session, row.message_key or "")
+                if sent is None:
+                    raise _Permanent(f"the message to edit ({row.message_key}) was never delivered")
+                await self._pace(sent.conversation_id)
+                await self._connector.update(sent.service_url, sent.conversation_id, sent.activity_id, payload)
+                return sent.conversation_id, sent.activity_id, sent.service_url
+            service_url = await self._service_url(session, target)
+            tenant_id = target.get("tenant_id") or self._settings.tenant_id or None
+            kind = target["kind"]
+            if kind == "conversation":
+                conversation_id = target["conversation_id"]
+            elif kind == "channel":
+                # A new thread in the channel: the message is the thread's first post.
+                params = {
+                    "isGroup": True,
+                    "bot": {"id": self._settings.app_id or "sdbot"},
+                    "channelData": {"channel": {"id": target["channel_id"]}, **({"tenant": {"id": tenant_id}} if tenant_id else {})},
+                    "activity": payload,
+                    **({"tenantId": tenant_id} if tenant_id else {}),
+                }
+                await self._pace(f"channel:{target['channel_id']}")
+                conversation_id, activity_id = await self._connector.create_conversation(service_url, params)
+                return conversation_id, activity_id or conversation_id.partition(";messageid=")[2] or None, service_url
+            elif kind == "person":
+                conversation_id = await self._personal_conversation(session, target, service_url, tenant_id)
+            else:
+                raise _Permanent(f"unknown target kind {kind!r}")
+        await self._pace(conversation_id)
+        activity_id = await self._connector.send(service_url, conversation_id, payload)
+        return conversation_id, activity_id, service_url
+
+    async def _personal_conversation(
+        self, session: AsyncSession, target: dict[str, Any], service_url: str, tenant_id: str | None
+    ) -> str:
+        aad = target.get("aad_object_id")
+        if aad:
+            ref = await q.conversation(session, f"user:{aad}")
+            if ref is not None:
+                return ref.conversation_id
+        teams_id = target.get("teams_id")
+        if not teams_id:
+            raise _Permanent(f"no Teams id for person {target.get('person_id')}: the bot cannot reach them")
+        params = {
+            "isGroup": False,
+            "bot": {"id": self._settings.app_id or "sdbot"},
+            "members": [{"id": teams_id}],
+            "channelData": {"tenant": {"id": tenant_id}} if tenant_id else {},
+            **({"tenantId": tenant_id} if tenant_id else {}),
+        }
+        conversation_id, _ = await self._connector.create_conversation(service_url, params)
+        if aad:
+            async with transaction(self._factory) as tx:
+                await q.save_conversation(
+                    tx,
+                    f"user:{aad}",
+                    conversation_id=conversation_id,
+                    conversation_type="personal",
+                    service_url=service_url,
+                    tenant_id=tenant_id,
+                    user_aad_object_id=aad,
+                )
+        return conversation_id
+
+
+class _Permanent(Exception):
+    """A delivery that cannot succeed by retrying."""

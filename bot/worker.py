@@ -1,0 +1,42 @@
+"""`sdbot worker`: the outbox worker and the scheduler without the web server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+import aiohttp
+
+from bot.connector import BotTokenProvider, ConnectorClient
+from bot.outbox import OutboxWorker
+from bot.scheduler import Scheduler
+from bot.settings import Settings
+from dialogs.services import Services
+from procedure import load_profile
+from storage.db import create_engine, session_factory
+from storage.directory import load_directory
+
+log = logging.getLogger("sdbot.worker")
+
+
+async def run_worker(settings: Settings) -> int:
+    engine = create_engine(settings.database_url)
+    factory = session_factory(engine)
+    directory = load_directory(settings.directory or None)
+    services = Services.build(load_profile(settings.profile or None), settings.timezone, directory.escalation_channel)
+    tokens = (
+        BotTokenProvider(settings.app_id, settings.app_password, settings.tenant_id, settings.app_type)
+        if settings.auth_enabled
+        else None
+    )
+    async with aiohttp.ClientSession() as http:
+        worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings)
+        scheduler = Scheduler(factory, services, settings, on_enqueued=worker.wake)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: (worker.stop(), scheduler.stop()))
+        log.info("worker started", extra={"owner": worker.owner})
+        await asyncio.gather(worker.run_forever(), scheduler.run_forever())
+    await engine.dispose()
+    return 0

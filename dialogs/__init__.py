@@ -1,0 +1,1 @@
+"""The flows: convene, RSVP, meeting, record, review, escalate. No botbuilder here."""

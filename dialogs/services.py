@@ -1,0 +1,41 @@
+"""What every flow needs besides the database session: the rules in force and the clock's zone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from procedure import Profile, WorkingDayCalendar
+
+
+class MeetingScheduler(Protocol):
+    """Creates the Teams meeting (Graph, in `bot/`); absent when Graph is not configured."""
+
+    async def create_meeting(
+        self, subject: str, start: datetime, end: datetime, attendees: list[tuple[str, str]]
+    ) -> tuple[str, str]:  # (event id, join url)
+        ...
+
+
+@dataclass
+class Services:
+    profile: Profile
+    calendar: WorkingDayCalendar
+    tz: ZoneInfo
+    escalation_channel: str | None = None
+    meetings: MeetingScheduler | None = None
+
+    @classmethod
+    def build(
+        cls,
+        profile: Profile,
+        timezone: str = "Europe/London",
+        escalation_channel: str | None = None,
+        meetings: MeetingScheduler | None = None,
+    ) -> Services:
+        return cls(profile, WorkingDayCalendar(profile), ZoneInfo(timezone), escalation_channel, meetings)
+
+    def local(self, when: datetime) -> datetime:
+        return when.astimezone(self.tz)

@@ -1,0 +1,61 @@
+"""`status CASE_REF`: re-post the roster for the chair, which is then the one kept up to date."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import cards
+from dialogs import parse, replies, views
+from dialogs.parse import InputError
+from dialogs.router import action, command
+from dialogs.services import Services
+from dialogs.types import CardAction, CardReply, Command
+from storage import queries
+from storage.models import Discussion, Person
+
+
+async def may_see(session: AsyncSession, d: Discussion, person: Person | None) -> bool:
+    """The chair, and the people of the invited agencies (need to know, PROCEDURE 8)."""
+    if person is None:
+        return False
+    if person.id == d.chair_person_id:
+        return True
+    return any(i.agency_id == person.agency_id for i in d.invitations if i.agency_id)
+
+
+@command("status")
+async def status_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
+    try:
+        ref = parse.case_ref(rest)
+    except InputError as e:
+        await replies.card(session, cmd.where, cards.error_card("Which case?", f"Type: status CASE_REF. {e}"))
+        return
+    d = await queries.latest_discussion(session, ref)
+    person = await queries.person_by_aad(session, cmd.actor.aad_object_id)
+    if d is None or not await may_see(session, d, person):
+        # The same answer for "no such case" and "not yours": it does not confirm a case exists.
+        await replies.card(session, cmd.where, cards.error_card(
+            f"No discussion for {ref} that you can see",
+            "Check the case reference. Only the chair and the invited agencies can see a discussion.",
+        ))  # fmt: skip
+        return
+    if person is not None and person.id == d.chair_person_id and d.status != "draft":
+        n = int((d.roster_message_key or "roster:x:0").rsplit(":", 1)[1]) + 1
+        d.roster_message_key = f"roster:{d.id}:{n}"
+        await replies.card(session, cmd.where, await views.roster_card(session, services, d, cmd.now),
+                           message_key=d.roster_message_key, discussion_id=d.id, purpose="roster")  # fmt: skip
+        d.chair_conversation_key = f"conv:{cmd.where.conversation_id}"
+    elif d.status == "draft":
+        await replies.card(session, cmd.where, await views.convene_summary(session, services, d, cmd.now),
+                           discussion_id=d.id)  # fmt: skip
+    else:
+        await replies.card(session, cmd.where, await views.roster_card(session, services, d, cmd.now), discussion_id=d.id)
+
+
+@action("status")
+async def status_refresh(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
+    d = await queries.discussion(session, act.data.get("discussion_id"))
+    person = await queries.person_by_aad(session, act.actor.aad_object_id)
+    if d is None or not await may_see(session, d, person):
+        return CardReply(card=cards.error_card("Not available", "Only the chair and the invited agencies can see this."))
+    return CardReply(card=await views.roster_card(session, services, d, act.now))

@@ -1,0 +1,175 @@
+"""From stored rows to the data the cards show (cards never see the database)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import cards
+from dialogs.parse import FORMATS
+from dialogs.services import Services
+from procedure import AGENCY_KINDS, CONCERNS, FLAGS, ESCALATION_KINDS, planning_notes, quorum
+from storage import queries
+from storage.models import Discussion, Invitation
+
+STATUS_WORDS = {
+    "draft": "Draft: invitations not sent",
+    "inviting": "Sending invitations",
+    "invited": "Invitations sent",
+    "in_progress": "In progress",
+    "closed": "Closed",
+    "cancelled": "Cancelled",
+}
+
+
+def kind_label(kind: str) -> str:
+    return AGENCY_KINDS.get(kind, kind)
+
+
+async def agency_name(session: AsyncSession, inv: Invitation) -> str:
+    agency = await queries.agency(session, inv.agency_id)
+    return agency.name if agency else f"{kind_label(inv.agency_kind)} (not in the directory)"
+
+
+async def reach(session: AsyncSession, inv: Invitation) -> str:
+    agency = await queries.agency(session, inv.agency_id)
+    if agency is None:
+        return "no agency of this kind in the directory: the chair must invite by phone"
+    if inv.agency_kind == "csc" and inv.status == "accepted" and inv.person_id:
+        return "the chair represents children's social care"
+    if agency.channel_id:
+        return f"new thread in {agency.name}'s Teams channel"
+    people = [p for p in await queries.people_in(session, agency.id) if p.teams_id]
+    if people:
+        return "personal chat with " + ", ".join(p.name for p in people)
+    return "no Teams contact: the chair must invite by phone"
+
+
+def confirmed_kinds(discussion: Discussion) -> list[str]:
+    return [i.agency_kind for i in discussion.invitations if i.status == "accepted"]
+
+
+def quorum_of(discussion: Discussion, services: Services):  # type: ignore[no-untyped-def]
+    return quorum(confirmed_kinds(discussion), discussion.flags, services.profile)
+
+
+async def convene_summary(
+    session: AsyncSession, services: Services, d: Discussion, now: datetime
+) -> dict:
+    tz = services.local
+    invitees = [
+        cards.InviteeLine(
+            agency_id=i.agency_id or "",
+            agency_name=await agency_name(session, i),
+            kind_label=kind_label(i.agency_kind),
+            reason=i.reason,
+            required=i.required,
+            reach=await reach(session, i),
+        )
+        for i in d.invitations
+    ]
+    view = cards.ConveneSummary(
+        discussion_id=d.id,
+        case_ref=d.case_ref,
+        kind=d.kind,
+        referral_at=tz(d.referral_received_at),
+        concerns=[CONCERNS.get(c, c) for c in d.concerns],
+        flags=[FLAGS.get(f, f) for f in d.flags],
+        convene_by=tz(d.convene_by),
+        convene_by_rule=d.convene_by_rule,
+        convene_by_note=d.convene_by_note,
+        now=tz(now),
+        scheduled_for=tz(d.scheduled_for) if d.scheduled_for else None,
+        format_label=FORMATS.get(d.format, d.format),
+        invitees=invitees,
+        planning_notes=list(planning_notes(d.flags)),
+        meeting_url=d.meeting_url,
+        meeting_note=d.meeting_note,
+        invitations_sent=d.status not in ("draft",),
+    )
+    return cards.convene_summary(view)
+
+
+async def invitation_card(
+    session: AsyncSession, services: Services, inv: Invitation, now: datetime
+) -> dict:
+    d = inv.discussion
+    chair = await queries.person(session, d.chair_person_id)
+    responder = await queries.person(session, inv.person_id)
+    delegate = await queries.person(session, inv.delegated_to_person_id)
+    colleagues = [(p.id, p.name) for p in await queries.people_in(session, inv.agency_id)] if inv.agency_id else []
+    view = cards.InvitationView(
+        invitation_id=inv.id,
+        discussion_id=d.id,
+        case_ref=d.case_ref,
+        kind=d.kind,
+        agency_name=await agency_name(session, inv),
+        reason=inv.reason,
+        required=inv.required,
+        scheduled_for=services.local(d.scheduled_for) if d.scheduled_for else None,
+        format_label=FORMATS.get(d.format, d.format),
+        meeting_url=d.meeting_url,
+        meeting_note=d.meeting_note,
+        chair_name=chair.name if chair else "the chair",
+        status=inv.status,
+        responder_name=responder.name if responder else None,
+        responded_at=services.local(inv.responded_at) if inv.responded_at else None,
+        late=inv.late,
+        delegated_to_name=delegate.name if delegate else None,
+        colleagues=colleagues,
+        now=services.local(now),
+    )
+    return cards.invitation(view)
+
+
+async def roster_card(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> dict:
+    rows = []
+    for i in d.invitations:
+        person = await queries.person(session, i.person_id or i.delegated_to_person_id)
+        rows.append(
+            cards.RosterRow(
+                agency_name=await agency_name(session, i),
+                kind_label=kind_label(i.agency_kind),
+                required=i.required,
+                status=i.status,
+                person_name=person.name if person else None,
+                responded_at=services.local(i.responded_at) if i.responded_at else None,
+                late=i.late,
+                reason=i.answer_reason,
+            )
+        )
+    lines = []
+    for e in await queries.escalations(session, d.id):
+        agency = await queries.agency(session, e.agency_id)
+        lines.append(
+            cards.EscalationLine(
+                kind_label=ESCALATION_KINDS.get(e.kind, e.kind),
+                at=services.local(e.at),
+                notified=[n.get("name", "") for n in e.notified],
+                agency_name=agency.name if agency else None,
+            )
+        )
+    q = quorum_of(d, services)
+    view = cards.RosterView(
+        discussion_id=d.id,
+        case_ref=d.case_ref,
+        status=STATUS_WORDS.get(d.status, d.status),
+        convene_by=services.local(d.convene_by),
+        convene_by_rule=d.convene_by_rule,
+        now=services.local(now),
+        scheduled_for=services.local(d.scheduled_for) if d.scheduled_for else None,
+        rows=rows,
+        quorate=q.quorate,
+        missing=list(q.missing),
+        escalations=lines,
+        meeting_url=d.meeting_url,
+        updated_at=services.local(now),
+    )
+    return cards.roster(view)
+
+
+def quorum_of_kinds(kinds: list[str], flags: list[str], profile_name: str):  # type: ignore[no-untyped-def]
+    from procedure import load_profile
+
+    return quorum(kinds, flags, load_profile(profile_name))

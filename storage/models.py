@@ -1,0 +1,310 @@
+"""The database schema: SQLAlchemy 2 declarative models.
+
+Times are stored as timezone-aware UTC (``UtcDateTime``) so SQLite and PostgreSQL agree.
+JSON columns hold small lists and documents (codes, card payloads, agenda answers).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite drops offsets)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; attach a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Agency(Base):
+    """An agency from the directory file (kept in step with it at start-up)."""
+
+    __tablename__ = "agencies"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(64))
+    channel_id: Mapped[str | None] = mapped_column(String(300))
+    lead_person_id: Mapped[str | None] = mapped_column(String(64))
+    duty_manager_person_id: Mapped[str | None] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Person(Base):
+    __tablename__ = "people"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200), default="")
+    agency_id: Mapped[str] = mapped_column(String(64), index=True)
+    aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    teams_id: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    can_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ConversationRef(Base):
+    """Where the bot can post proactively. Keyed by what we know the conversation as."""
+
+    __tablename__ = "conversation_refs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    conversation_type: Mapped[str] = mapped_column(String(32), default="personal")
+    service_url: Mapped[str] = mapped_column(String(400))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    team_id: Mapped[str | None] = mapped_column(String(300))
+    channel_id: Mapped[str | None] = mapped_column(String(300))
+    bot_id: Mapped[str | None] = mapped_column(String(200))
+    user_aad_object_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Discussion(Base):
+    __tablename__ = "discussions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_ref: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="initial")
+    review_of: Mapped[str | None] = mapped_column(ForeignKey("discussions.id"))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    profile: Mapped[str] = mapped_column(String(64))
+    referral_received_at: Mapped[datetime]
+    concerns: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    action_at: Mapped[datetime | None]
+    convene_by: Mapped[datetime]
+    convene_by_rule: Mapped[str] = mapped_column(Text)
+    convene_by_note: Mapped[str | None] = mapped_column(Text)
+    scheduled_for: Mapped[datetime | None]
+    duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
+    format: Mapped[str] = mapped_column(String(16), default="teams")
+    chair_person_id: Mapped[str] = mapped_column(String(64))
+    chair_conversation_key: Mapped[str | None] = mapped_column(String(400))
+    meeting_url: Mapped[str | None] = mapped_column(Text)
+    meeting_event_id: Mapped[str | None] = mapped_column(String(400))
+    meeting_note: Mapped[str | None] = mapped_column(Text)
+    meeting_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    meeting_lease_until: Mapped[datetime | None]
+    # The roster card edited in place; `status` re-posts it under a new key.
+    roster_message_key: Mapped[str | None] = mapped_column(String(200))
+    created_by_conversation: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    invited_at: Mapped[datetime | None]
+    started_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    circulate_by: Mapped[datetime | None]
+    circulation_approved_at: Mapped[datetime | None]
+    circulated_at: Mapped[datetime | None]
+    icpc_by: Mapped[datetime | None]
+    s47_initiated: Mapped[bool] = mapped_column(Boolean, default=False)
+    initiating_discussion_id: Mapped[str | None] = mapped_column(String(36))
+    agenda_step: Mapped[int] = mapped_column(Integer, default=0)
+    agenda: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    next_review_at: Mapped[datetime | None]
+
+    invitations: Mapped[list[Invitation]] = relationship(
+        back_populates="discussion", order_by="Invitation.position", lazy="selectin"
+    )
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+    __table_args__ = (UniqueConstraint("discussion_id", "agency_id"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    agency_id: Mapped[str | None] = mapped_column(String(64))
+    agency_kind: Mapped[str] = mapped_column(String(64))
+    required: Mapped[bool] = mapped_column(Boolean, default=True)
+    reason: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    person_id: Mapped[str | None] = mapped_column(String(64))
+    delegated_to_person_id: Mapped[str | None] = mapped_column(String(64))
+    answer_reason: Mapped[str | None] = mapped_column(Text)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    responded_at: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+
+    discussion: Mapped[Discussion] = relationship(back_populates="invitations")
+
+
+class SentMessage(Base):
+    """The activity id under which a keyed message was delivered, so it can be edited in place."""
+
+    __tablename__ = "sent_messages"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(String(400))
+    activity_id: Mapped[str] = mapped_column(String(400))
+    service_url: Mapped[str] = mapped_column(String(400))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """A message the bot owes Teams. Written with the state change; delivered by the worker."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    discussion_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    purpose: Mapped[str] = mapped_column(String(64), default="message")
+    target: Mapped[dict[str, Any]] = mapped_column(JSON)
+    order_key: Mapped[str] = mapped_column(String(400), index=True)
+    op: Mapped[str] = mapped_column(String(16), default="send")
+    message_key: Mapped[str | None] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    activity_id: Mapped[str | None] = mapped_column(String(400))
+
+
+class Escalation(Base):
+    __tablename__ = "escalations"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    agency_id: Mapped[str | None] = mapped_column(String(64))
+    # One escalation per situation: the unique key makes "sent once" hold across instances.
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    notified: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    detail: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessedActivity(Base):
+    """Teams retries: the same activity id is handled once; the first answer is replayed."""
+
+    __tablename__ = "processed_activities"
+    activity_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class AuditEntry(Base):
+    """Append-only: who did what, when, from which conversation."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_aad_object_id: Mapped[str | None] = mapped_column(String(64))
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    discussion_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    case_ref: Mapped[str | None] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(400))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
+    person_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(200), default="")
+    agency_id: Mapped[str | None] = mapped_column(String(64))
+    agency_name: Mapped[str] = mapped_column(String(200), default="")
+    agency_kind: Mapped[str | None] = mapped_column(String(64))
+    present: Mapped[bool] = mapped_column(Boolean, default=True)
+    apologies: Mapped[str | None] = mapped_column(Text)
+
+
+class Contribution(Base):
+    """Information shared at the discussion by an agency, or an answer to an agenda step."""
+
+    __tablename__ = "contributions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
+    step: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[str | None] = mapped_column(String(64))
+    author_person_id: Mapped[str | None] = mapped_column(String(64))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
+    topic: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(64))
+    rationale: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Action(Base):
+    __tablename__ = "actions"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
+    what: Mapped[str] = mapped_column(Text)
+    owner_person_id: Mapped[str | None] = mapped_column(String(64))
+    owner_name: Mapped[str] = mapped_column(String(200))
+    agency_id: Mapped[str | None] = mapped_column(String(64))
+    due: Mapped[datetime]
+    purpose: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    done_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Disagreement(Base):
+    __tablename__ = "disagreements"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
+    raised_by_person_id: Mapped[str | None] = mapped_column(String(64))
+    raised_by_name: Mapped[str] = mapped_column(String(200))
+    agency_id: Mapped[str | None] = mapped_column(String(64))
+    about: Mapped[str] = mapped_column(Text)
+    stage_index: Mapped[int] = mapped_column(Integer, default=0)
+    resolve_by: Mapped[datetime]
+    resolved_at: Mapped[datetime | None]
+    resolution: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,225 @@
+"""Outbox queries: enqueue with the state change, claim with a lease, settle after delivery.
+
+Claiming is a conditional UPDATE (``... WHERE lease is free``), so any number of processes on
+PostgreSQL share the work and a row is delivered by one of them at a time. Per conversation,
+rows go in order: a row waits while an earlier row for the same conversation is unsettled.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import ConversationRef, OutboxMessage, SentMessage, utcnow
+
+
+def order_key_for(target: dict[str, Any]) -> str:
+    kind = target.get("kind")
+    if kind == "conversation":
+        return f"conv:{target['conversation_id']}"
+    if kind == "channel":
+        return f"channel:{target['channel_id']}"
+    if kind == "person":
+        return f"person:{target['person_id']}"
+    raise ValueError(f"unknown outbox target {target!r}")
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    target: dict[str, Any] | None = None,
+    payload: dict[str, Any],
+    op: str = "send",
+    message_key: str | None = None,
+    discussion_id: str | None = None,
+    purpose: str = "message",
+    not_before: datetime | None = None,
+) -> OutboxMessage:
+    """Add a message to the outbox in the caller's transaction.
+
+    ``op="update"`` edits the message delivered earlier under ``message_key``; it is ordered
+    behind that message's conversation, so it never overtakes the message it edits.
+    """
+    if op == "update":
+        if not message_key:
+            raise ValueError("an update needs the message_key of the message it edits")
+        original = await session.scalar(
+            select(OutboxMessage)
+            .where(OutboxMessage.message_key == message_key, OutboxMessage.op == "send")
+            .order_by(OutboxMessage.id)
+            .limit(1)
+        )
+        if original is None:
+            raise ValueError(f"no message was ever sent under key {message_key!r}")
+        target, order_key = original.target, original.order_key
+    else:
+        if target is None:
+            raise ValueError("a send needs a target")
+        order_key = order_key_for(target)
+    row = OutboxMessage(
+        target=target,
+        order_key=order_key,
+        op=op,
+        message_key=message_key,
+        payload=payload,
+        discussion_id=discussion_id,
+        purpose=purpose,
+        next_attempt_at=not_before or utcnow(),
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def was_sent_under(session: AsyncSession, message_key: str) -> bool:
+    return (
+        await session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.message_key == message_key, OutboxMessage.op == "send"
+            )
+        )
+    ) is not None
+
+
+async def claim_due(
+    session: AsyncSession, owner: str, now: datetime, lease: timedelta, limit: int = 20
+) -> list[OutboxMessage]:
+    earlier = aliased(OutboxMessage)
+    blocked = exists().where(
+        and_(
+            earlier.order_key == OutboxMessage.order_key,
+            earlier.id < OutboxMessage.id,
+            earlier.status == "pending",
+        )
+    )
+    candidates = (
+        await session.scalars(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == "pending",
+                OutboxMessage.next_attempt_at <= now,
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                ~blocked,
+            )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        )
+    ).all()
+    claimed: list[OutboxMessage] = []
+    for row_id in candidates:
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == row_id,
+                OutboxMessage.status == "pending",
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            )
+            .values(lease_owner=owner, lease_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            row = await session.get(OutboxMessage, row_id, populate_existing=True)
+            if row is not None:
+                claimed.append(row)
+    return claimed
+
+
+async def settle_sent(
+    session: AsyncSession,
+    row_id: int,
+    owner: str,
+    conversation_id: str,
+    activity_id: str | None,
+    service_url: str,
+) -> None:
+    row = await session.get(OutboxMessage, row_id)
+    if row is None:
+        return
+    row.status, row.sent_at, row.lease_until = "sent", utcnow(), None
+    row.conversation_id, row.activity_id = conversation_id, activity_id
+    row.attempts += 1
+    if row.op == "send" and row.message_key and activity_id:
+        existing = await session.get(SentMessage, row.message_key)
+        if existing is None:
+            session.add(
+                SentMessage(
+                    key=row.message_key,
+                    conversation_id=conversation_id,
+                    activity_id=activity_id,
+                    service_url=service_url,
+                )
+            )
+
+
+async def settle_retry(
+    session: AsyncSession, row_id: int, error: str, next_attempt_at: datetime, count_attempt: bool = True
+) -> None:
+    row = await session.get(OutboxMessage, row_id)
+    if row is None:
+        return
+    row.last_error, row.next_attempt_at, row.lease_until = error[:2000], next_attempt_at, None
+    if count_attempt:
+        row.attempts += 1
+
+
+async def settle_failed(session: AsyncSession, row_id: int, error: str) -> OutboxMessage | None:
+    row = await session.get(OutboxMessage, row_id)
+    if row is None:
+        return None
+    row.status, row.last_error, row.lease_until = "failed", error[:2000], None
+    row.attempts += 1
+    return row
+
+
+async def sent_message(session: AsyncSession, key: str) -> SentMessage | None:
+    return await session.get(SentMessage, key)
+
+
+async def pending_count(session: AsyncSession) -> int:
+    from sqlalchemy import func
+
+    return int(
+        await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+        )
+        or 0
+    )
+
+
+async def messages(session: AsyncSession, discussion_id: str | None = None) -> list[OutboxMessage]:
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if discussion_id:
+        query = query.where(OutboxMessage.discussion_id == discussion_id)
+    return list((await session.scalars(query)).all())
+
+
+# Conversation references ---------------------------------------------------------------
+
+
+async def save_conversation(session: AsyncSession, key: str, **fields: Any) -> ConversationRef:
+    row = await session.scalar(select(ConversationRef).where(ConversationRef.key == key))
+    if row is None:
+        row = ConversationRef(key=key, **fields)
+        session.add(row)
+    else:
+        for name, value in fields.items():
+            if value is not None:
+                setattr(row, name, value)
+        row.updated_at = utcnow()
+    await session.flush()
+    return row
+
+
+async def conversation(session: AsyncSession, key: str) -> ConversationRef | None:
+    return await session.scalar(select(ConversationRef).where(ConversationRef.key == key))
+
+
+async def latest_service_url(session: AsyncSession, tenant_id: str | None = None) -> ConversationRef | None:
+    query = select(ConversationRef).order_by(ConversationRef.updated_at.desc()).limit(1)
+    if tenant_id:
+        query = query.where(ConversationRef.tenant_id == tenant_id)
+    return await session.scalar(query)

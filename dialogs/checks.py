@@ -1,7 +1,342 @@
-"""The scheduler's due checks (issue 5 fills this in): each finds candidates, then raises."""
+"""The scheduler's due checks. Each finds candidates cheaply, then raises what is due for one
+candidate inside its own transaction (an escalation's unique key makes it happen once).
+
+Who is told follows PROCEDURE sections 4 and 7 (rules named in `procedure.escalation`).
+"""
 
 from __future__ import annotations
 
-from types import ModuleType
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
-ALL: list[ModuleType] = []
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import escalate
+from dialogs.services import Services
+from dialogs.views import quorum_of
+from storage import queries
+from storage.models import Discussion, Person
+
+STATUTORY = ("csc", "police", "health")
+
+
+class Check(Protocol):
+    __name__: str
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[Any]: ...
+
+    async def run(self, session: AsyncSession, services: Services, candidate: Any, now: datetime) -> int: ...
+
+
+async def _csc_duty_manager(session: AsyncSession, d: Discussion) -> Person | None:
+    chair = await queries.person(session, d.chair_person_id)
+    agency = await queries.agency(session, chair.agency_id if chair else None)
+    return await queries.person(session, agency.duty_manager_person_id if agency else None)
+
+
+def _hhmm(services: Services, when: datetime | None) -> str:
+    return services.local(when).strftime("%H:%M on %a %d %b") if when else "not set"
+
+
+class DeadlineAtRisk:
+    """The convene-by deadline approaches and the discussion is not set up to meet it:
+    the chair first, then (half the warning time later) the CSC duty manager."""
+
+    __name__ = "deadline_at_risk"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        window = timedelta(hours=services.profile.deadline_at_risk_hours)
+        return [d.id for d in await queries.discussions_with_status(session, ("draft", "invited"))
+                if d.convene_by - window <= now]  # fmt: skip
+
+    async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
+        d = await queries.discussion(session, discussion_id)
+        if d is None or d.status not in ("draft", "invited"):
+            return 0
+        problems = []
+        if d.status == "draft":
+            problems.append("invitations have not been sent")
+        if d.scheduled_for is None:
+            problems.append("no start time is set")
+        elif d.scheduled_for > d.convene_by:
+            problems.append(f"it is set for {_hhmm(services, d.scheduled_for)}, after the deadline")
+        q = quorum_of(d, services)
+        if not q.quorate:
+            problems.append("not quorate yet: missing " + ", ".join(q.missing))
+        if not problems:
+            return 0
+        what = (f"The strategy discussion must be held by {_hhmm(services, d.convene_by)} "
+                f"({d.convene_by_rule}), but " + "; ".join(problems) + ".")  # fmt: skip
+        raised = 0
+        chair = await queries.person(session, d.chair_person_id)
+        raised += await escalate.raise_escalation(
+            session, services, d, "deadline_at_risk", dedupe_key=f"deadline_at_risk:{d.id}:chair",
+            notify=[chair] if chair else [], what_is_wrong=what, tell_chair=False,
+            what_to_do="Chair: send the invitations, set a time before the deadline, and chase the missing agencies.",
+            now=now,
+        )  # fmt: skip
+        half = timedelta(hours=services.profile.deadline_at_risk_hours) / 2
+        if now >= d.convene_by - half:
+            duty = await _csc_duty_manager(session, d)
+            raised += await escalate.raise_escalation(
+                session, services, d, "deadline_at_risk", dedupe_key=f"deadline_at_risk:{d.id}:duty",
+                notify=[duty] if duty else [], what_is_wrong=what,
+                what_to_do="CSC duty manager: make sure the discussion is held in time, or record why not.",
+                now=now,
+            )  # fmt: skip
+        return raised
+
+
+class Inquorate:
+    """Before the start, a statutory partner has not confirmed: the chair and that agency's lead."""
+
+    __name__ = "inquorate"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        window = timedelta(hours=services.profile.inquorate_warning_hours)
+        return [d.id for d in await queries.discussions_with_status(session, ("invited",))
+                if d.scheduled_for and d.scheduled_for - window <= now < d.scheduled_for]  # fmt: skip
+
+    async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
+        d = await queries.discussion(session, discussion_id)
+        if d is None or d.status != "invited" or quorum_of(d, services).quorate:
+            return 0
+        raised = 0
+        for inv in d.invitations:
+            if inv.agency_kind not in STATUTORY or inv.status == "accepted":
+                continue
+            if any(i.agency_kind == inv.agency_kind and i.status == "accepted" for i in d.invitations):
+                continue
+            agency = await queries.agency(session, inv.agency_id)
+            lead = await queries.person(session, agency.lead_person_id if agency else None)
+            name = agency.name if agency else inv.agency_kind
+            raised += await escalate.raise_escalation(
+                session, services, d, "inquorate", dedupe_key=f"inquorate:{d.id}:{inv.id}",
+                notify=[lead] if lead else [], agency_id=inv.agency_id,
+                what_is_wrong=f"{name} has not confirmed attendance ({inv.status}) for the discussion at "
+                              f"{_hhmm(services, d.scheduled_for)}: without it the discussion is inquorate.",
+                what_to_do=f"{lead.name if lead else 'Agency lead'}: confirm someone who can decide for {name} "
+                           "will attend (Accept on the invitation), or tell the chair.",
+                now=now,
+            )  # fmt: skip
+        return raised
+
+
+class CscAbsent:
+    """The start passed and the chair has not started: the police escalate to the CSC duty
+    manager at once (SX 6.6); the bot does it for them."""
+
+    __name__ = "csc_absent"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        grace = timedelta(minutes=services.profile.csc_absent_minutes)
+        return [d.id for d in await queries.discussions_with_status(session, ("invited",))
+                if d.scheduled_for and d.scheduled_for + grace <= now]  # fmt: skip
+
+    async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
+        d = await queries.discussion(session, discussion_id)
+        if d is None or d.status != "invited":
+            return 0
+        return int(await csc_absent(session, services, d, now, reported_by=None))
+
+
+async def csc_absent(session: AsyncSession, services: Services, d: Discussion, now: datetime,
+                     reported_by: Person | None) -> bool:  # fmt: skip
+    duty = await _csc_duty_manager(session, d)
+    who = f"{reported_by.name} ({reported_by.role}) reports that" if reported_by else "The bot reports that"
+    return await escalate.raise_escalation(
+        session, services, d, "csc_absent", dedupe_key=f"csc_absent:{d.id}",
+        notify=[duty] if duty else [],
+        what_is_wrong=f"{who} children's social care has not started the strategy discussion due at "
+                      f"{_hhmm(services, d.scheduled_for)}.",
+        what_to_do=f"{duty.name if duty else 'CSC duty manager'}: find a chair now, or rearrange with the "
+                   "police and health and tell them.",
+        now=now,
+    )  # fmt: skip
+
+
+class NoResponse:
+    """An invited agency has not answered: a reminder to the agency, later its lead."""
+
+    __name__ = "no_response"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        first = timedelta(minutes=services.profile.rsvp_reminder_minutes)
+        return [i.id for d in await queries.discussions_with_status(session, ("invited",))
+                for i in d.invitations
+                if i.status in ("pending", "delegated") and i.sent_at and i.sent_at + first <= now]  # fmt: skip
+
+    async def run(self, session: AsyncSession, services: Services, invitation_id: str, now: datetime) -> int:
+        inv = await queries.invitation(session, invitation_id)
+        if inv is None or inv.status not in ("pending", "delegated") or inv.sent_at is None:
+            return 0
+        d = inv.discussion
+        if d.status != "invited":
+            return 0
+        agency = await queries.agency(session, inv.agency_id)
+        if agency is None:
+            return 0
+        people = [p for p in await queries.people_in(session, agency.id) if p.teams_id]
+        if inv.delegated_to_person_id:
+            people = [p for p in people if p.id == inv.delegated_to_person_id] or people
+        what = (f"{agency.name} has not answered the invitation to the strategy discussion for {d.case_ref} "
+                f"at {_hhmm(services, d.scheduled_for)} (sent {_hhmm(services, inv.sent_at)}).")  # fmt: skip
+        raised = int(await escalate.raise_escalation(
+            session, services, d, "no_response", dedupe_key=f"no_response:{inv.id}:agency",
+            notify=people, agency_id=agency.id, what_is_wrong=what, tell_chair=False,
+            agency_channel=agency.channel_id,
+            what_to_do="Please answer the invitation card: Accept, Decline with a reason, or Delegate.",
+            now=now,
+        ))  # fmt: skip
+        if now >= inv.sent_at + timedelta(minutes=services.profile.rsvp_escalate_minutes):
+            lead = await queries.person(session, agency.lead_person_id)
+            raised += await escalate.raise_escalation(
+                session, services, d, "no_response", dedupe_key=f"no_response:{inv.id}:lead",
+                notify=[lead] if lead else [], agency_id=agency.id, what_is_wrong=what,
+                what_to_do=f"{lead.name if lead else 'Agency lead'}: make sure someone who can decide for "
+                           f"{agency.name} answers now.",
+                now=now,
+            )  # fmt: skip
+        return raised
+
+
+ALL: list[Check] = [DeadlineAtRisk(), Inquorate(), CscAbsent(), NoResponse()]
+
+
+class MeetingCards:
+    """At the start time, everyone who accepted gets the meeting card (with `CSC not present`
+    for the police and health), whether or not the chair has typed `start`."""
+
+    __name__ = "meeting_cards"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        return [d.id for d in await queries.discussions_with_status(session, ("invited",))
+                if d.scheduled_for and d.scheduled_for <= now]  # fmt: skip
+
+    async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
+        from dialogs.meeting import send_meeting_cards_at_start_time
+
+        d = await queries.discussion(session, discussion_id)
+        if d is None or d.status != "invited":
+            return 0
+        return await send_meeting_cards_at_start_time(session, services, d)
+
+
+class ActionsDue:
+    """A reminder to the owner before an action is due; one escalation to the chair when overdue."""
+
+    __name__ = "actions_due"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        ahead = timedelta(hours=services.profile.action_reminder_hours)
+        return [a.id for a in await queries.open_actions(session) if a.due - ahead <= now]
+
+    async def run(self, session: AsyncSession, services: Services, action_id: str, now: datetime) -> int:
+        from dialogs import replies
+        from dialogs.escalate import person_target
+        from storage import outbox
+        from storage.models import Action
+
+        row = await session.get(Action, action_id)
+        if row is None or row.status != "open":
+            return 0
+        d = await queries.discussion(session, row.discussion_id)
+        owner = await queries.person(session, row.owner_person_id)
+        if d is None:
+            return 0
+        if now < row.due:
+            if row.reminded_at is None and owner is not None and owner.teams_id:
+                row.reminded_at = now
+                import cards
+
+                notice = cards.notice_card(f"{d.case_ref}: action due {_hhmm(services, row.due)}",
+                                           [row.what[:300], "Mark it done on the action card when it is."], style="warning")  # fmt: skip
+                await outbox.enqueue(session, target=person_target(owner), payload=replies.card_activity(notice),
+                                     discussion_id=d.id, purpose="action_reminder")  # fmt: skip
+                return 1
+            return 0
+        chair = await queries.person(session, d.chair_person_id)
+        notify = [p for p in (chair, owner) if p is not None]
+        return int(await escalate.raise_escalation(
+            session, services, d, "overdue_action", dedupe_key=f"overdue_action:{row.id}", notify=notify,
+            agency_id=row.agency_id, tell_chair=False,
+            what_is_wrong=f"The action '{row.what[:200]}' for {row.owner_name} was due {_hhmm(services, row.due)} "
+                          "and is not marked done.",
+            what_to_do="Owner: do it or tell the chair what stops you. Chair: follow it up (GM: follow up actions).",
+            now=now,
+        ))  # fmt: skip
+
+
+class CirculationOverdue:
+    """The record must reach everyone within 1 WD of the discussion (SX 6.6, GM)."""
+
+    __name__ = "circulation_overdue"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        return [d.id for d in await queries.discussions_with_status(session, ("closed",))
+                if d.circulated_at is None and d.circulate_by and d.circulate_by <= now]  # fmt: skip
+
+    async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
+        d = await queries.discussion(session, discussion_id)
+        if d is None or d.circulated_at is not None:
+            return 0
+        chair = await queries.person(session, d.chair_person_id)
+        duty = await _csc_duty_manager(session, d)
+        return int(await escalate.raise_escalation(
+            session, services, d, "circulation_overdue", dedupe_key=f"circulation_overdue:{d.id}",
+            notify=[p for p in (chair, duty) if p is not None], tell_chair=False,
+            what_is_wrong=f"The record of {d.case_ref} had to be circulated by {_hhmm(services, d.circulate_by)} "
+                          "and has not been.",
+            what_to_do="Chair: press Approve circulation on the record card (type 'close "
+                       f"{d.case_ref}' to see it again).",
+            now=now,
+        ))  # fmt: skip
+
+
+class DisagreementsDue:
+    """Unresolved at its stage's deadline, a disagreement goes to the next level (SX 7.2, GM)."""
+
+    __name__ = "disagreements_due"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        return [g.id for g in await queries.open_disagreements(session) if g.resolve_by <= now]
+
+    async def run(self, session: AsyncSession, services: Services, disagreement_id: str, now: datetime) -> int:
+        from procedure import disagreement_resolve_by
+        from storage.models import Disagreement
+
+        g = await session.get(Disagreement, disagreement_id)
+        if g is None or g.resolved_at is not None or g.resolve_by > now:
+            return 0
+        d = await queries.discussion(session, g.discussion_id)
+        if d is None:
+            return 0
+        stages = services.profile.disagreement_stages
+        next_index = min(g.stage_index + 1, len(stages) - 1)
+        notify: list[Person] = []
+        chair = await queries.person(session, d.chair_person_id)
+        chair_agency = await queries.agency(session, chair.agency_id if chair else None)
+        their_agency = await queries.agency(session, g.agency_id)
+        for agency in (chair_agency, their_agency):
+            if agency is None:
+                continue
+            # Line managers (agency leads) at stage 2; the duty/senior managers after that.
+            who = agency.lead_person_id if next_index <= 1 else (agency.duty_manager_person_id or agency.lead_person_id)
+            person = await queries.person(session, who)
+            if person is not None and person not in notify:
+                notify.append(person)
+        raised = await escalate.raise_escalation(
+            session, services, d, "disagreement", dedupe_key=f"disagreement:{g.id}:{next_index}",
+            notify=notify, agency_id=g.agency_id,
+            what_is_wrong=f"A professional disagreement raised by {g.raised_by_name} was not resolved at "
+                          f"{stages[g.stage_index]} level by {_hhmm(services, g.resolve_by)}.",
+            what_to_do=f"Now for the {stages[next_index]} level: resolve it and tell the chair, who records it.",
+            now=now,
+        )  # fmt: skip
+        if raised:
+            g.stage_index = next_index
+            g.resolve_by = disagreement_resolve_by(now, services.profile, next_index).at
+        return int(raised)
+
+
+ALL.extend([MeetingCards(), ActionsDue(), CirculationOverdue(), DisagreementsDue()])

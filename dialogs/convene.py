@@ -164,7 +164,7 @@ async def _create(
         chair_person_id=chair.id,
         chair_conversation_key=f"conv:{where.conversation_id}",
         created_by_conversation=where.conversation_id,
-        initiating_discussion_id=(review_of.initiating_discussion_id or review_of.id) if review_of and review_of.s47_initiated else None,
+        initiating_discussion_id=(review_of.initiating_discussion_id or (review_of.id if review_of.s47_initiated else None)) if review_of else None,
         created_at=now,
     )
     session.add(d)

@@ -51,7 +51,7 @@ def action(*verbs: str) -> Callable[[ActionFlow], ActionFlow]:
 
 def _load_flows() -> None:
     # Importing registers each flow's commands and verbs.
-    from dialogs import convene, rsvp, status  # noqa: F401
+    from dialogs import convene, meeting, record, review, rsvp, status  # noqa: F401
 
 
 async def handle_command(session: AsyncSession, services: Services, cmd: Command) -> None:

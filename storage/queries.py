@@ -220,3 +220,11 @@ async def discussions_with_pending_meetings(session: AsyncSession) -> list[str]:
     return list(
         (await session.scalars(select(Discussion.id).where(Discussion.meeting_pending.is_(True)))).all()
     )
+
+
+async def open_actions(session: AsyncSession) -> list[Action]:
+    return list((await session.scalars(select(Action).where(Action.status == "open"))).all())
+
+
+async def open_disagreements(session: AsyncSession) -> list[Disagreement]:
+    return list((await session.scalars(select(Disagreement).where(Disagreement.resolved_at.is_(None)))).all())

@@ -1,0 +1,231 @@
+"""Cards for the discussion itself: the attendees' meeting card, the chair's agenda steps,
+an action for its owner, and the record for the chair to approve."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+
+
+def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": "1.5", "body": body,
+                            "msteams": {"width": "Full"}}  # fmt: skip
+    if actions:
+        card["actions"] = actions
+    return card
+
+
+def _when(dt: datetime | None) -> str:
+    return dt.strftime("%a %d %b %Y, %H:%M") if dt else "not set"
+
+
+def _text(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": text, "wrap": True, **extra}
+
+
+def _execute(title: str, verb: str, data: dict[str, Any], style: str | None = None) -> dict[str, Any]:
+    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
+    if style:
+        action["style"] = style
+    return action
+
+
+def _show(title: str, body: list[dict[str, Any]], submit: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "Action.ShowCard", "title": title,
+            "card": {"type": "AdaptiveCard", "version": "1.5", "body": body, "actions": [submit]}}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    discussion_id: str
+    case_ref: str
+    agency_name: str
+    scheduled_for: datetime | None
+    meeting_url: str | None
+    chair_name: str
+    started: bool
+    may_report_csc_absent: bool  # police and health (SX 6.6 'Inquorate Strategy Discussion')
+    difference_statement: str
+    csc_absent_reported: bool = False
+
+
+def meeting_card(view: MeetingView) -> dict[str, Any]:
+    data = {"discussion_id": view.discussion_id}
+    body: list[dict[str, Any]] = [
+        _text(f"Strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
+        {"type": "FactSet", "facts": [
+            {"title": "Starts", "value": _when(view.scheduled_for)},
+            {"title": "Chair", "value": view.chair_name},
+            {"title": "Your agency", "value": view.agency_name},
+            {"title": "Status", "value": "Started by the chair" if view.started else "Waiting for the chair"},
+        ]},
+        {"type": "Container", "style": "emphasis", "items": [
+            _text("Professional Difference Statement", weight="Bolder"),
+            _text(view.difference_statement, isSubtle=True, size="Small"),
+        ]},
+        _text("Add what your agency knows, or register a professional disagreement, below. "
+              "Do not post case details in the channel.", isSubtle=True),
+    ]  # fmt: skip
+    if view.meeting_url:
+        body.insert(2, _text(f"[Join the Teams meeting]({view.meeting_url})"))
+    if view.csc_absent_reported:
+        body.append({"type": "Container", "style": "attention", "items": [
+            _text("CSC absence reported: the CSC duty manager has been told.", weight="Bolder")]})  # fmt: skip
+    actions: list[dict[str, Any]] = []
+    if view.may_report_csc_absent and not view.started and not view.csc_absent_reported:
+        actions.append(_execute("CSC not present", "csc_not_present", data, style="destructive"))
+    actions.append(_show("Add information", [
+        {"type": "Input.Text", "id": "info", "label": "What your agency knows (history, other areas if the family moved)",
+         "isMultiline": True, "isRequired": True, "errorMessage": "Write the information to share.", "maxLength": 4000},
+    ], _execute("Share with the chair", "info_add", data)))  # fmt: skip
+    actions.append(_show("Raise a disagreement", [
+        {"type": "Input.Text", "id": "about", "label": "What do you disagree with, and why?", "isMultiline": True,
+         "isRequired": True, "errorMessage": "Say what the disagreement is about.", "maxLength": 2000},
+    ], _execute("Register disagreement", "disagree", data)))  # fmt: skip
+    return _card(body, actions)
+
+
+@dataclass(frozen=True)
+class FieldView:
+    key: str
+    label: str
+    kind: str  # text | multiline | choice | multichoice | toggle | date
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    value: str = ""
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class AgendaView:
+    discussion_id: str
+    case_ref: str
+    step_index: int  # 0-based
+    step_count: int
+    step_key: str
+    title: str
+    prompt: str
+    source: str
+    fields: list[FieldView]
+    notes: list[str] = field(default_factory=list)  # what is recorded so far on this step
+    error: str | None = None
+    last: bool = False
+    extra_actions: list[tuple[str, str]] = field(default_factory=list)  # (title, verb) submitted with the inputs
+
+
+def _input(f: FieldView) -> list[dict[str, Any]]:
+    base: dict[str, Any] = {"id": f.key, "label": f.label}
+    if f.required:
+        base.update(isRequired=True, errorMessage=f"{f.label}: required.")
+    if f.kind in ("text", "multiline", "date"):
+        element = {"type": "Input.Text", **base, "value": f.value, "isMultiline": f.kind == "multiline",
+                   "maxLength": 4000}  # fmt: skip
+        if f.kind == "date":
+            element["placeholder"] = "e.g. tomorrow 5pm, 24/12/2026 10:00"
+    elif f.kind in ("choice", "multichoice"):
+        element = {"type": "Input.ChoiceSet", **base, "value": f.value, "isMultiSelect": f.kind == "multichoice",
+                   "style": "compact", "choices": [{"title": t, "value": v} for v, t in f.choices]}  # fmt: skip
+    elif f.kind == "toggle":
+        element = {"type": "Input.Toggle", "id": f.key, "title": f.label, "value": "true" if f.value == "true" else "false",
+                   "valueOn": "true", "valueOff": "false"}  # fmt: skip
+    else:
+        raise ValueError(f"unknown field kind {f.kind!r}")
+    items = [element]
+    if f.error:
+        items.append(_text(f.error, color="Attention", size="Small"))
+    return items
+
+
+def agenda_card(view: AgendaView) -> dict[str, Any]:
+    n, total = view.step_index + 1, view.step_count
+    data = {"discussion_id": view.discussion_id, "step": view.step_key}
+    done = "●" * n + "○" * (total - n)
+    body: list[dict[str, Any]] = [
+        _text(f"{view.case_ref} · step {n} of {total}", isSubtle=True, size="Small"),
+        _text(done, size="Small", color="Accent"),
+        _text(view.title, size="Large", weight="Bolder"),
+        _text(view.prompt),
+        _text(f"Source: {view.source}", isSubtle=True, size="Small"),
+    ]
+    if view.error:
+        body.append({"type": "Container", "style": "attention", "items": [_text(view.error, weight="Bolder")]})
+    if view.notes:
+        body.append({"type": "Container", "style": "emphasis", "items": [_text("Recorded so far", weight="Bolder")]
+                     + [_text(f"• {line}", size="Small") for line in view.notes]})  # fmt: skip
+    for f in view.fields:
+        body.extend(_input(f))
+    actions = [_execute(title, verb, data) for title, verb in view.extra_actions]
+    if view.step_index > 0:
+        actions.append(_execute("Back", "agenda_back", data))
+    actions.append(_execute("Finish agenda" if view.last else "Save and next", "agenda_next", data, style="positive"))
+    return _card(body, actions)
+
+
+@dataclass(frozen=True)
+class ActionView:
+    action_id: str
+    case_ref: str
+    what: str
+    owner_name: str
+    agency_name: str
+    due: datetime
+    purpose: str
+    status: str
+    done_at: datetime | None = None
+
+
+def action_card(view: ActionView) -> dict[str, Any]:
+    body = [
+        _text(f"Action for you: {view.case_ref}", size="Large", weight="Bolder"),
+        _text(view.what, weight="Bolder"),
+        {"type": "FactSet", "facts": [
+            {"title": "Owner", "value": f"{view.owner_name} ({view.agency_name})"},
+            {"title": "Due", "value": _when(view.due)},
+            {"title": "Purpose", "value": view.purpose},
+            {"title": "Status", "value": "Done " + _when(view.done_at) if view.status == "done" else "Open"},
+        ]},
+    ]  # fmt: skip
+    actions = [] if view.status == "done" else [_execute("Mark done", "action_done", {"action_id": view.action_id}, "positive")]
+    return _card(body, actions)
+
+
+@dataclass(frozen=True)
+class RecordView:
+    discussion_id: str
+    case_ref: str
+    held_at: datetime | None
+    decisions: list[tuple[str, str, str]]  # (topic, outcome, rationale)
+    actions: list[tuple[str, str, datetime]]  # (what, owner, due)
+    disagreements: list[str]
+    circulate_by: datetime | None
+    icpc_by: datetime | None
+    recipients: list[str]
+    circulated_at: datetime | None
+    approvable: bool
+
+
+def record_card(view: RecordView) -> dict[str, Any]:
+    body: list[dict[str, Any]] = [
+        _text(f"Record of the strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
+        _text("CONFIDENTIAL: a professionals' meeting. Do not share without the chair's permission (SX 6.6).",
+              color="Attention", size="Small"),
+        {"type": "FactSet", "facts": [
+            {"title": "Held", "value": _when(view.held_at)},
+            {"title": "Circulate by", "value": _when(view.circulate_by)},
+            {"title": "ICPC by", "value": _when(view.icpc_by) if view.icpc_by else "no S47: no ICPC"},
+            {"title": "Circulated", "value": _when(view.circulated_at) if view.circulated_at else "not yet"},
+        ]},
+        _text("Decisions", weight="Bolder"),
+    ]  # fmt: skip
+    body += [_text(f"• {t}: **{o}**. {r}", size="Small") for t, o, r in view.decisions] or [_text("none", isSubtle=True)]
+    body.append(_text("Actions", weight="Bolder"))
+    body += [_text(f"• {w} ({o}, due {_when(d)})", size="Small") for w, o, d in view.actions] or [_text("none", isSubtle=True)]
+    if view.disagreements:
+        body.append(_text("Professional disagreements", weight="Bolder"))
+        body += [_text(f"• {x}", size="Small") for x in view.disagreements]
+    body.append(_text("Goes to: " + ", ".join(view.recipients), isSubtle=True, size="Small"))
+    actions = [_execute("Approve circulation", "approve_circulation", {"discussion_id": view.discussion_id}, "positive")] if view.approvable else []
+    return _card(body, actions)

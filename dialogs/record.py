@@ -1,0 +1,169 @@
+"""Closing a discussion: the record, its circulation within 1 WD, the ICPC deadline, and the
+owners marking their actions done (PROCEDURE sections 2, 6)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import cards
+from cards.meeting import ActionView, RecordView, action_card, record_card
+from dialogs import parse, replies
+from dialogs.convene import refresh_roster
+from dialogs.escalate import chair_target, person_target
+from dialogs.parse import InputError
+from dialogs.router import action, command
+from dialogs.services import Services
+from dialogs.types import CardAction, CardReply, Command
+from procedure import DECISION_TOPICS, circulate_by, icpc_by, next_looked_after_review
+from storage import outbox, queries
+from storage.models import Discussion, Person
+
+
+def _outcome_label(topic: str, outcome: str) -> str:
+    return dict(DECISION_TOPICS.get(topic, ())).get(outcome, outcome)
+
+
+async def recipients(session: AsyncSession, d: Discussion) -> list[Person]:
+    """Every participant and invitee, including the GP (SX 6.6 'Recording'); people, not
+    channels: the record carries the information shared (PROCEDURE 8)."""
+    chosen: dict[str, Person] = {}
+    parts = await queries.record_parts(session, d.id)
+    for a in parts["attendance"]:
+        person = await queries.person(session, a.person_id)
+        if person is not None:
+            chosen[person.id] = person
+    for inv in d.invitations:
+        person = await queries.person(session, inv.person_id or inv.delegated_to_person_id)
+        if person is None:
+            agency = await queries.agency(session, inv.agency_id)
+            person = await queries.person(session, agency.lead_person_id if agency else None)
+        if person is not None:
+            chosen[person.id] = person
+    for gp_agency in await queries.agencies_of_kind(session, "gp"):
+        for person in await queries.people_in(session, gp_agency.id):
+            chosen[person.id] = person
+    chair = await queries.person(session, d.chair_person_id)
+    if chair is not None:
+        chosen[chair.id] = chair
+    return list(chosen.values())
+
+
+async def record_view(session: AsyncSession, services: Services, d: Discussion, approvable: bool) -> dict[str, Any]:
+    parts = await queries.record_parts(session, d.id)
+    people = await recipients(session, d)
+    return record_card(RecordView(
+        discussion_id=d.id, case_ref=d.case_ref,
+        held_at=services.local(d.started_at) if d.started_at else None,
+        decisions=[(x.topic, _outcome_label(x.topic, x.outcome), x.rationale) for x in parts["decisions"]],
+        actions=[(a.what, a.owner_name, services.local(a.due)) for a in parts["actions"]],
+        disagreements=[f"{g.raised_by_name}: {g.about[:200]}" for g in parts["disagreements"]],
+        circulate_by=services.local(d.circulate_by) if d.circulate_by else None,
+        icpc_by=services.local(d.icpc_by) if d.icpc_by else None,
+        recipients=[p.name for p in people],
+        circulated_at=services.local(d.circulated_at) if d.circulated_at else None,
+        approvable=approvable,
+    ))  # fmt: skip
+
+
+@command("close")
+async def close_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
+    try:
+        ref = parse.case_ref(rest)
+    except InputError as e:
+        await replies.card(session, cmd.where, cards.error_card("Which case?", f"Type: close CASE_REF. {e}"))
+        return
+    d = await queries.latest_discussion(session, ref, ("in_progress", "closed"))
+    person = await queries.person_by_aad(session, cmd.actor.aad_object_id)
+    if d is None or person is None or person.id != d.chair_person_id:
+        await replies.card(session, cmd.where, cards.error_card(
+            f"Nothing to close for {ref}",
+            "Only the chair can close a discussion, once it has been started. Check the case reference.",
+        ))  # fmt: skip
+        return
+    if d.status == "in_progress":
+        parts = await queries.record_parts(session, d.id)
+        if not parts["decisions"]:
+            await replies.card(session, cmd.where, cards.error_card(
+                "Record the decisions first",
+                "A strategy discussion closes with its decisions and their rationale (agenda step 8).",
+            ))  # fmt: skip
+            return
+        held = d.started_at or cmd.now
+        d.status, d.closed_at = "closed", cmd.now
+        d.circulate_by = circulate_by(held, services.profile).at
+        if d.s47_initiated or d.initiating_discussion_id:
+            initiating = await queries.discussion(session, d.initiating_discussion_id) if d.initiating_discussion_id else None
+            start = (initiating.started_at if initiating and initiating.started_at else held)
+            d.icpc_by = icpc_by(start, services.profile).at
+            if not d.initiating_discussion_id and d.s47_initiated:
+                d.initiating_discussion_id = d.id
+        if "looked-after" in d.flags:
+            d.next_review_at = next_looked_after_review(held, services.profile).at
+        d.chair_conversation_key = f"conv:{cmd.where.conversation_id}"
+        await queries.audit(session, "close", actor_aad=cmd.actor.aad_object_id, actor_name=cmd.actor.name,
+                            discussion=d, conversation_id=cmd.where.conversation_id, at=cmd.now,
+                            circulate_by=d.circulate_by, icpc_by=d.icpc_by)  # fmt: skip
+        await refresh_roster(session, services, d, cmd.now)
+    await replies.card(session, cmd.where, await record_view(session, services, d, d.circulated_at is None),
+                       discussion_id=d.id, purpose="record")  # fmt: skip
+
+
+@action("approve_circulation")
+async def approve_circulation(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
+    d = await queries.discussion(session, act.data.get("discussion_id"))
+    person = await queries.person_by_aad(session, act.actor.aad_object_id)
+    if d is None or person is None or person.id != d.chair_person_id:
+        return CardReply(card=cards.error_card("Only the chair approves circulation",
+                                               "The record is shared only with the chair's permission (SX 6.6)."))  # fmt: skip
+    if d.status != "closed":
+        return CardReply(card=cards.error_card("Not closed yet", f"Type 'close {d.case_ref}' first."))
+    if d.circulated_at is None:
+        d.circulation_approved_at = d.circulated_at = act.now
+        card = await record_view(session, services, d, approvable=False)
+        sent_to = []
+        for p in await recipients(session, d):
+            if p.teams_id and p.id != d.chair_person_id:
+                await outbox.enqueue(session, target=person_target(p), payload=replies.card_activity(card),
+                                     message_key=f"record:{d.id}:{p.id}", discussion_id=d.id, purpose="record")  # fmt: skip
+                sent_to.append(p.name)
+        await queries.audit(session, "circulated", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
+                            discussion=d, conversation_id=act.where.conversation_id, at=act.now, to=sent_to)  # fmt: skip
+    return CardReply(card=await record_view(session, services, d, approvable=False))
+
+
+@action("action_done")
+async def action_done(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
+    from storage.models import Action
+
+    action_id = act.data.get("action_id")
+    row = await session.get(Action, action_id) if isinstance(action_id, str) and len(action_id) <= 36 else None
+    person = await queries.person_by_aad(session, act.actor.aad_object_id)
+    if row is None:
+        return CardReply(card=cards.error_card("Unknown action", "This action does not exist."))
+    d = await queries.discussion(session, row.discussion_id)
+    assert d is not None
+    allowed = person is not None and (person.id == row.owner_person_id or person.id == d.chair_person_id
+                                      or person.agency_id == row.agency_id)  # fmt: skip
+    if not allowed:
+        return CardReply(card=cards.error_card("Not your action", "Only its owner, their agency or the chair can mark it done."))
+    assert person is not None
+    if row.status != "done":
+        row.status, row.done_at = "done", act.now
+        await queries.audit(session, "action_done", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
+                            discussion=d, at=act.now, action=row.id)  # fmt: skip
+        target = await chair_target(session, d)
+        if target is not None and person.id != d.chair_person_id:
+            await outbox.enqueue(session, target=target, payload=replies.card_activity(cards.notice_card(
+                f"{d.case_ref}: action done", [f"{person.name} marked done: {row.what[:200]}"], style="good")),
+                discussion_id=d.id, purpose="action")  # fmt: skip
+    agency = await queries.agency(session, row.agency_id)
+    card = action_card(ActionView(action_id=row.id, case_ref=d.case_ref, what=row.what, owner_name=row.owner_name,
+                                  agency_name=agency.name if agency else "", due=services.local(row.due),
+                                  purpose=row.purpose, status=row.status,
+                                  done_at=services.local(row.done_at) if row.done_at else None))  # fmt: skip
+    if await outbox.was_sent_under(session, f"action:{row.id}"):
+        await outbox.enqueue(session, op="update", message_key=f"action:{row.id}", payload=replies.card_activity(card),
+                             discussion_id=d.id, purpose="action")  # fmt: skip
+    return CardReply(card=card)

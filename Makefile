@@ -42,5 +42,16 @@ test: install node postgres lint
 package: install
 	$(BIN)/sdbot package --out build/sdbot-teams-app.zip
 
+tools/playground/node_modules/.installed: tools/playground/package.json tools/playground/package-lock.json
+	bash scripts/ensure-node.sh
+	npm ci --prefix tools/playground --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Microsoft's local Teams emulator, pointed at the bot `make run` serves; open http://localhost:56150
+playground: tools/playground/node_modules/.installed
+	TEAMSAPPTESTER_BROWSER=none APPLICATION_INSIGHTS_NO_STATSBEAT=true \
+	  tools/playground/node_modules/.bin/agentsplayground -e http://127.0.0.1:3978/api/messages \
+	  -c msteams -p 56150 --disable-telemetry
+
 clean:
-	rm -rf $(VENV) var build tests/node/node_modules
+	rm -rf $(VENV) var build tests/node/node_modules tools/playground/node_modules

@@ -139,7 +139,8 @@ def create_app(
             svc.meetings = _graph_meetings(state)
         http = aiohttp.ClientSession()
         tokens = BotTokenProvider(settings.app_id, settings.app_password, settings.tenant_id, settings.app_type) if settings.auth_enabled else None
-        worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, clock=clock)
+        # Delivery runs on real time (retries, leases); the injected clock is business time.
+        worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base)
         adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AuthConfig(settings)))
         adapter.on_turn_error = _on_turn_error
         bot = StrategyDiscussionBot(factory, svc, on_enqueued=worker.wake, clock=clock)

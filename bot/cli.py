@@ -95,15 +95,15 @@ def _safe_url(url: str) -> str:
 
 
 def _serve(settings, host: str | None, port: int | None) -> int:  # type: ignore[no-untyped-def]
-    from aiohttp import web
-
-    from bot.app import create_app
-
     problems = settings.problems()
     if problems:
         for problem in problems:
             print(f"sdbot serve: {problem}", file=sys.stderr)
         return 2
+    from aiohttp import web
+
+    from bot.app import create_app
+
     host = host or settings.host
     port = port or settings.port
     mode = "development mode: NO authentication" if not settings.auth_enabled else f"app id {settings.app_id}"

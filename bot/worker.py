@@ -31,7 +31,7 @@ async def run_worker(settings: Settings) -> int:
         else None
     )
     async with aiohttp.ClientSession() as http:
-        worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings)
+        worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base)
         scheduler = Scheduler(factory, services, settings, on_enqueued=worker.wake)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -166,6 +166,7 @@ async def _create(
         created_by_conversation=where.conversation_id,
         initiating_discussion_id=(review_of.initiating_discussion_id or (review_of.id if review_of.s47_initiated else None)) if review_of else None,
         created_at=now,
+        invitations=[],
     )
     session.add(d)
     for position, req in enumerate(invitees(request.concerns, request.flags, services.profile)):

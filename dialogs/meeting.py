@@ -13,7 +13,7 @@ import cards
 from cards.meeting import AgendaView, FieldView, MeetingView, agenda_card, meeting_card
 from dialogs import checks, parse, replies
 from dialogs.convene import refresh_roster
-from dialogs.escalate import chair_target, person_target, raise_escalation
+from dialogs.escalate import chair_target, person_target
 from dialogs.parse import InputError
 from dialogs.router import action, command
 from dialogs.services import Services
@@ -27,7 +27,15 @@ from procedure import (
     medical_decision_allowed,
 )
 from storage import outbox, queries
-from storage.models import Action, Attendance, Contribution, Decision, Disagreement, Discussion, Person
+from storage.models import (
+    Action,
+    Attendance,
+    Contribution,
+    Decision,
+    Disagreement,
+    Discussion,
+    Person,
+)
 
 HEALTH_KINDS = ("health", "paediatrics", "hospital-consultant", "ward-nurse")
 MEDICAL_TOPIC = "medical"

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from dialogs.parse import FORMATS
 from dialogs.services import Services
-from procedure import AGENCY_KINDS, CONCERNS, FLAGS, ESCALATION_KINDS, planning_notes, quorum
+from procedure import AGENCY_KINDS, CONCERNS, ESCALATION_KINDS, FLAGS, planning_notes, quorum
 from storage import queries
 from storage.models import Discussion, Invitation
 
@@ -119,6 +119,7 @@ async def invitation_card(
         delegated_to_name=delegate.name if delegate else None,
         colleagues=colleagues,
         now=services.local(now),
+        answer_reason=inv.answer_reason,
     )
     return cards.invitation(view)
 

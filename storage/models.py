@@ -164,7 +164,7 @@ class Invitation(Base):
     sent_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
 
-    discussion: Mapped[Discussion] = relationship(back_populates="invitations")
+    discussion: Mapped[Discussion] = relationship(back_populates="invitations", lazy="selectin")
 
 
 class SentMessage(Base):

@@ -9,7 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from storage.db import create_engine, session_factory, transaction
-from storage.directory import EXAMPLE_DIRECTORY, AGENCY_KINDS, DirectoryError, load_directory, parse_directory, sync_directory
+from storage.directory import (
+    AGENCY_KINDS,
+    EXAMPLE_DIRECTORY,
+    DirectoryError,
+    load_directory,
+    parse_directory,
+    sync_directory,
+)
 from storage.models import Agency, Person
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 14:26:33.130362
+Create Date: 2026-11-22 14:57:24.918148
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ def upgrade() -> None:
     sa.Column('meeting_event_id', sa.String(length=400), nullable=True),
     sa.Column('meeting_note', sa.Text(), nullable=True),
     sa.Column('meeting_pending', sa.Boolean(), nullable=False),
+    sa.Column('meeting_lease_until', storage.models.UtcDateTime(timezone=True), nullable=True),
     sa.Column('roster_message_key', sa.String(length=200), nullable=True),
     sa.Column('created_by_conversation', sa.String(length=400), nullable=True),
     sa.Column('created_at', storage.models.UtcDateTime(timezone=True), nullable=False),

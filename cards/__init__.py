@@ -1,0 +1,22 @@
+"""Adaptive Card 1.5 builders: pure functions from data to the JSON Teams renders."""
+
+from cards.common import attachment, error_card, help_card, mention_message, notice_card
+from cards.convene import convene_form, convene_summary
+from cards.invitation import invitation
+from cards.roster import escalation_card, roster
+from cards.views import (
+    ConveneFormView,
+    ConveneSummary,
+    EscalationLine,
+    EscalationView,
+    InvitationView,
+    InviteeLine,
+    RosterRow,
+    RosterView,
+)
+
+__all__ = [
+    "ConveneFormView", "ConveneSummary", "EscalationLine", "EscalationView", "InvitationView", "InviteeLine",
+    "RosterRow", "RosterView", "attachment", "convene_form", "convene_summary", "error_card",
+    "escalation_card", "help_card", "invitation", "mention_message", "notice_card", "roster",
+]  # fmt: skip

@@ -1,0 +1,180 @@
+"""Running and recording a discussion through the real route: start, every agenda step,
+decisions with rationale, the medical rule, SMART actions, a disagreement, close, circulation,
+the ICPC deadline, and a review counting from the initiating discussion."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.scheduler import Scheduler
+from dialogs.export import case_record
+from procedure import AGENDA
+from storage.models import Escalation
+from tests.conftest import Bot
+from tests.support import activities
+from tests.test_convene_flow import CHRIS_CHAT, card_json, sent_to, titles, verb_data
+
+LONDON = ZoneInfo("Europe/London")
+
+
+async def held(bot: Bot, case_ref: str, flags: str = "medical", when: datetime | None = None) -> str:
+    """Convene, invite, police+health+paediatrics accept, start. Returns the discussion id."""
+    bot.clock.set(when or datetime(2026, 5, 20, 9, 0, tzinfo=LONDON))
+    await bot.say("chris", f"convene {case_ref} concerns serious-injury flags {flags} at today 15:00")
+    await bot.drain()
+    summary = sent_to(bot, CHRIS_CHAT)[-1]
+    data = verb_data(summary.activity, "send_invitations")
+    await bot.click("chris", "send_invitations", data, CHRIS_CHAT)
+    await bot.drain()
+    accepted = []
+    for prefix, who in (("19:police-sd@thread.tacv2;messageid=", "pat"), ("19:health-sd@thread.tacv2;messageid=", "hana")):
+        thread = [m for m in sent_to(bot, prefix) if case_ref in card_json(m.activity)][-1]
+        status, _ = await bot.click(who, "accept", verb_data(thread.activity, "accept"), thread.conversation_id)
+        assert status == 200
+        accepted.append(who)
+    if "medical" in flags:
+        chat = [m for m in sent_to(bot, activities.personal_conversation("29:pia")) if case_ref in card_json(m.activity)][-1]
+        await bot.click("pia", "accept", verb_data(chat.activity, "accept"), chat.conversation_id)
+    bot.clock.advance(hours=6)
+    await bot.say("chris", f"start {case_ref}")
+    await bot.drain()
+    return data["discussion_id"]
+
+
+def last_chair_card(bot: Bot) -> dict[str, Any]:
+    return sent_to(bot, CHRIS_CHAT)[-1].activity["attachments"][0]["content"]
+
+
+async def next_step(bot: Bot, discussion_id: str, step: str, values: dict[str, str] | None = None,
+                    who: str = "chris") -> dict[str, Any]:  # fmt: skip
+    status, body = await bot.click(who, "agenda_next", {"discussion_id": discussion_id, "step": step, **(values or {})}, CHRIS_CHAT)
+    assert status == 200, body
+    return body
+
+
+async def test_a_whole_discussion_is_run_recorded_and_circulated(bot: Bot) -> None:
+    did = await held(bot, "CR-2001", flags="school")  # no paediatrician invited at first
+    first = last_chair_card(bot)
+    assert "Professional Difference" in json.dumps(first) or "step 1 of" in json.dumps(first)
+    # Walk the whole agenda in order.
+    for step in AGENDA:
+        if step.key == "decisions":
+            # A decision without its rationale is refused.
+            body = await next_step(bot, did, "decisions", {"decision:s47": "joint"})
+            assert "rationale" in json.dumps(body["value"]).lower()
+            body = await next_step(bot, did, "decisions", {
+                "decision:s47": "joint", "rationale:s47": "Injuries unexplained; police to investigate jointly.",
+                "decision:family-assessment": "yes", "rationale:family-assessment": "Needs of siblings unknown.",
+            })  # fmt: skip
+            continue
+        if step.key == "medical":
+            # Social care and police alone may not decide a medical (SX 6.6): refused...
+            body = await next_step(bot, did, "medical", {"decision:medical": "needed", "rationale:medical": "Bruising."})
+            assert "paediatrician" in json.dumps(body["value"]).lower()
+            # ...then accepted once a paediatrician is consulted.
+            body = await next_step(bot, did, "medical", {"decision:medical": "needed", "rationale:medical": "Bruising.",
+                                                         "consulted": "pia"})  # fmt: skip
+            assert "paediatrician" not in json.dumps(body["value"]).lower() or "step" in json.dumps(body["value"]).lower()
+            continue
+        if step.key == "actions":
+            for what, owner, due, purpose in (
+                ("Child seen alone by the social worker", "sam", "tomorrow 12:00", "Hear the child's wishes and feelings"),
+                ("Police check of household members", "pat", "tomorrow 17:00", "Assess risk from adults"),
+                ("School to share attendance history", "ed", "next Friday", "Pattern of absence"),
+            ):
+                status, body = await bot.click("chris", "agenda_add_action", {"discussion_id": did, "step": "actions",
+                    "what": what, "owner": owner, "due": due, "purpose": purpose}, CHRIS_CHAT)  # fmt: skip
+                assert status == 200 and what in json.dumps(body["value"])
+            await next_step(bot, did, "actions")
+            continue
+        filled = {f.key: f"Recorded for {step.key}" for f in step.fields if f.kind in ("text", "multiline")}
+        await next_step(bot, did, step.key, filled)
+    # Attendees add information and one disagrees.
+    meeting = [m for m in sent_to(bot, activities.personal_conversation("29:hana"))][-1]
+    status, _ = await bot.click("hana", "info_add", {"discussion_id": did, "info": "Two previous A&E attendances."}, meeting.conversation_id)
+    assert status == 200
+    status, _ = await bot.click("pat", "disagree", {"discussion_id": did, "about": "Police consider S47 single-agency enough."})
+    assert status == 200
+    # A non-chair may not record decisions or close.
+    status, body = await bot.click("pat", "agenda_next", {"discussion_id": did, "step": "decisions", "decision:s47": "none", "rationale:s47": "x"})
+    assert "only the chair" in json.dumps(body).lower()
+    await bot.say("pat", "close CR-2001")
+    await bot.drain()
+    assert "only the chair" in card_json(sent_to(bot, activities.personal_conversation("29:pat"))[-1].activity).lower()
+
+    await bot.say("chris", "close CR-2001")
+    await bot.drain()
+    record = last_chair_card(bot)
+    assert "Approve circulation" in titles(record)
+    sent_before = len(bot.connector.sent)
+    status, body = await bot.click("chris", "approve_circulation", {"discussion_id": did}, CHRIS_CHAT)
+    assert status == 200 and "Approve circulation" not in titles(body["value"])
+    await bot.drain()
+    circulated = {m.conversation_id for m in bot.connector.sent[sent_before:]}
+    for person in ("pat", "hana", "gina"):  # police, health and the GP
+        assert activities.personal_conversation(f"29:{person}") in circulated
+    assert not any(c.startswith("19:") for c in circulated)  # never into channels
+
+    async with bot.state["factory"]() as session:
+        exported = await case_record(session, "CR-2001", LONDON)
+    assert exported is not None
+    [d] = exported["discussions"]
+    assert {(x["topic"], x["outcome"]) for x in d["decisions"]} >= {("s47", "joint"), ("family-assessment", "yes"), ("medical", "needed")}
+    assert all(x["rationale"] for x in d["decisions"])
+    assert len(d["actions"]) == 3 and all(a["owner"] and a["due"] and a["purpose"] for a in d["actions"])
+    assert d["disagreements"] and d["information"]
+    held_at = datetime.fromisoformat(d["held_at"])
+    # 15 working days after Wed 20 May 2026 crosses the Spring bank holiday (Mon 25 May).
+    assert held_at.date().isoformat() == "2026-05-20"
+    assert d["icpc_by"].startswith("2026-06-11")
+    assert d["circulate_by"].startswith("2026-05-21") and d["circulated_at"]
+
+
+async def test_overdue_action_and_circulation_each_escalate_once(bot: Bot) -> None:
+    did = await held(bot, "CR-2002", flags="school")
+    await next_step(bot, did, "decisions", {"decision:s47": "none", "rationale:s47": "No evidence of harm on checks."})
+    status, _ = await bot.click("chris", "agenda_add_action", {"discussion_id": did, "step": "actions", "what": "Letter to family",
+        "owner": "sam", "due": "tomorrow 12:00", "purpose": "Explain outcome"}, CHRIS_CHAT)  # fmt: skip
+    assert status == 200
+    await bot.say("chris", "close CR-2002")
+    await bot.drain()
+    sched = Scheduler(bot.state["factory"], bot.state["services"], bot.settings, clock=bot.clock.now)
+    bot.clock.advance(days=3)
+    for _ in range(3):
+        await sched.run_once()
+    await bot.drain()
+    async with bot.state["factory"]() as session:
+        kinds = [e.kind for e in (await session.scalars(select(Escalation))).all()]
+    assert kinds.count("overdue_action") == 1
+    assert kinds.count("circulation_overdue") == 1
+
+
+async def test_review_links_to_the_first_and_counts_the_icpc_from_it(bot: Bot) -> None:
+    did = await held(bot, "CR-2003", flags="school")
+    await next_step(bot, did, "decisions", {"decision:s47": "single", "rationale:s47": "CSC-led enquiry."})
+    await bot.say("chris", "close CR-2003")
+    await bot.drain()
+    bot.clock.advance(days=7)
+    await bot.say("chris", "review CR-2003 at tomorrow 10:00")
+    await bot.drain()
+    review_summary = sent_to(bot, CHRIS_CHAT)[-1]
+    assert "review" in card_json(review_summary.activity).lower()
+    rid = verb_data(review_summary.activity, "send_invitations")["discussion_id"]
+    await bot.click("chris", "send_invitations", {"discussion_id": rid}, CHRIS_CHAT)
+    bot.clock.advance(days=1)
+    await bot.say("chris", "start CR-2003")
+    await next_step(bot, rid, "decisions", {"decision:s47": "single", "rationale:s47": "Continue the enquiry."})
+    await bot.say("chris", "close CR-2003")
+    await bot.drain()
+    async with bot.state["factory"]() as session:
+        exported = await case_record(session, "CR-2003", LONDON)
+    assert exported is not None
+    first, review = exported["discussions"]
+    assert review["kind"] == "review" and review["review_of"] == first["id"]
+    assert review["icpc_by"] == first["icpc_by"]  # counted from the initiating discussion
+    assert timedelta(0) < datetime.fromisoformat(review["held_at"]) - datetime.fromisoformat(first["held_at"])

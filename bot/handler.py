@@ -66,6 +66,11 @@ def actor_of(activity: Activity) -> Actor:
     )
 
 
+def _failed() -> dict[str, Any]:
+    return CardReply(error=("InternalError", "Something went wrong and nothing was changed. Try again; "
+                            "if it keeps failing, tell your administrator.")).as_invoke_body()  # fmt: skip
+
+
 class StrategyDiscussionBot(TeamsActivityHandler):
     def __init__(
         self,
@@ -175,7 +180,11 @@ class StrategyDiscussionBot(TeamsActivityHandler):
                 earlier = await activities.earlier_response(session, activity.id or "")
             if earlier is not None:
                 return earlier
-            raise
+            log.exception("card action failed", extra={"verb": verb})
+            return _failed()
+        except Exception:  # the transaction rolled back: say so, rather than a bare 500
+            log.exception("card action failed", extra={"verb": verb})
+            return _failed()
         self._on_enqueued()
         log.info("card action", extra={"verb": verb, "actor": actor.aad_object_id, "status": body["statusCode"]})
         return body

@@ -184,7 +184,7 @@ class NoResponse:
         raised = int(await escalate.raise_escalation(
             session, services, d, "no_response", dedupe_key=f"no_response:{inv.id}:agency",
             notify=people, agency_id=agency.id, what_is_wrong=what, tell_chair=False,
-            agency_channel=agency.channel_id,
+            agency_channel=agency.channel_id, to_escalation_channel=False,
             what_to_do="Please answer the invitation card: Accept, Decline with a reason, or Delegate.",
             now=now,
         ))  # fmt: skip

@@ -51,6 +51,7 @@ async def raise_escalation(
     agency_id: str | None = None,
     tell_chair: bool = True,
     agency_channel: str | None = None,
+    to_escalation_channel: bool = True,
 ) -> bool:
     """Record and send one escalation; False when it was raised before (by anyone)."""
     if await queries.escalation_exists(session, dedupe_key):
@@ -70,7 +71,8 @@ async def raise_escalation(
     names = " ".join(f"<at>{name}</at>" for _, name in mentions)
     ping = cards.mention_message(f"{names} escalation for {d.case_ref}: {what_is_wrong}", mentions)
     ping["attachments"] = [cards.attachment(cards.escalation_card(view))]
-    channels = [c for c in (services.escalation_channel, agency_channel) if c]
+    # Escalations go to the escalation channel; a reminder to an agency only to its own channel.
+    channels = [c for c in (services.escalation_channel if to_escalation_channel else None, agency_channel) if c]
     if channels:
         for channel in dict.fromkeys(channels):
             await outbox.enqueue(session, target={"kind": "channel", "channel_id": channel}, payload=ping,

@@ -398,7 +398,7 @@ async def _add_action(session: AsyncSession, services: Services, d: Discussion, 
     session.add(row)
     await session.flush()
     await queries.audit(session, "action_added", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
-                        discussion=d, at=act.now, action=row.id, owner=owner.id, due=due)  # fmt: skip
+                        discussion=d, at=act.now, action_id=row.id, owner=owner.id, due=due)  # fmt: skip
     await post_action(session, services, d, row, agency.name if agency else "", agency.channel_id if agency else None, owner)
     return {}, None
 

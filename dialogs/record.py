@@ -152,7 +152,7 @@ async def action_done(session: AsyncSession, services: Services, act: CardAction
     if row.status != "done":
         row.status, row.done_at = "done", act.now
         await queries.audit(session, "action_done", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
-                            discussion=d, at=act.now, action=row.id)  # fmt: skip
+                            discussion=d, at=act.now, action_id=row.id)  # fmt: skip
         target = await chair_target(session, d)
         if target is not None and person.id != d.chair_person_id:
             await outbox.enqueue(session, target=target, payload=replies.card_activity(cards.notice_card(

@@ -152,6 +152,7 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         database_url=database_url,
         outbox_poll_seconds=0.05,
         outbox_lease_seconds=5,
+        outbox_backoff_base=0.05,
         run_scheduler=False,
     )
     values.update(overrides)

@@ -56,6 +56,7 @@ class FakeConnector:
         self._messages: dict[tuple[str, str], dict[str, Any]] = {}
         self._runner: web.AppRunner | None = None
         self.url = ""
+        self.held = 0  # requests that arrived while delay_next was in force
 
     # Control -------------------------------------------------------------------------------
 
@@ -68,6 +69,9 @@ class FakeConnector:
     def delay_next(self, count: int, seconds: float, match: str | None = None) -> None:
         """Hold the next requests before handling them (a request cut off while held is lost)."""
         self._faults.append(_Fault(count, 0, None, match, delay=seconds))
+
+    def clear_faults(self) -> None:
+        self._faults.clear()
 
     def add_member(self, conversation_id: str, member: dict[str, Any]) -> None:
         self.members.setdefault(conversation_id, []).append(member)
@@ -94,7 +98,7 @@ class FakeConnector:
         app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put)
         app.router.add_get("/v3/conversations/{cid}/members", self._members)
         app.router.add_get("/v3/conversations/{cid}/pagedmembers", self._paged_members)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -120,7 +124,11 @@ class FakeConnector:
             if fault.count > 0 and (fault.match is None or fault.match in unquote(request.path)):
                 fault.count -= 1
                 if fault.delay:
+                    self.held += 1
                     await asyncio.sleep(fault.delay)
+                    if request.transport is None or request.transport.is_closing():
+                        # The caller is gone (killed): like a request that never completed.
+                        raise ConnectionResetError("caller went away while the request was held")
                     return None
                 self._record(request, body, cid, fault.status or 0)
                 if fault.status is None:

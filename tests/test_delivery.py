@@ -1,0 +1,60 @@
+"""Nothing accepted is lost: 429 with Retry-After, 5xx and dropped connections are retried,
+in order per conversation, each message delivered once; a message that keeps failing is
+marked failed and the chair is told."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+from sqlalchemy import select
+
+from storage import outbox
+from storage.db import transaction
+from storage.models import OutboxMessage
+from tests.conftest import Bot
+from tests.test_convene_flow import CHRIS_CHAT, card_json, sent_to, verb_data
+
+
+async def test_throttling_and_outages_lose_nothing_and_keep_order(bot: Bot) -> None:
+    targets = [{"kind": "conversation", "conversation_id": f"a:conv-{n}", "service_url": bot.connector.url} for n in range(3)]
+    bot.connector.fail_next(3, 429, retry_after=0.3)
+    bot.connector.fail_next(4, 503)
+    bot.connector.drop_connection_next(2)
+    started = time.monotonic()
+    async with transaction(bot.state["factory"]) as session:
+        for i in range(8):
+            for t in targets:
+                await outbox.enqueue(session, target=t, payload={"type": "message", "text": f"{t['conversation_id']} #{i}"})
+    bot.state["worker"].wake()
+    await bot.drain(timeout=30)
+    elapsed = time.monotonic() - started
+    failed = [r for r in bot.connector.requests if r.status in (429, 503, 0)]
+    assert len(failed) == 9  # every injected failure happened...
+    delivered: dict[str, list[str]] = defaultdict(list)
+    for m in bot.connector.sent:
+        delivered[m.conversation_id].append(m.activity["text"])
+    for t in targets:  # ...and still each message arrived once, in order
+        cid = t["conversation_id"]
+        assert delivered[cid] == [f"{cid} #{i}" for i in range(8)]
+    assert elapsed >= 0.3  # Retry-After was honoured
+    async with bot.state["factory"]() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    assert all(r.status == "sent" for r in rows)
+    assert sum(r.attempts for r in rows) == len(rows) + 9
+
+
+async def test_a_message_that_keeps_failing_is_marked_failed_and_the_chair_is_told(bot: Bot) -> None:
+    await bot.say("chris", "convene CR-700 at today 15:00")
+    await bot.drain()
+    summary = sent_to(bot, CHRIS_CHAT)[-1]
+    # Creating threads is refused (403: e.g. the bot was removed from the team); retrying cannot help.
+    bot.connector.fail_next(2, 403, match="/v3/conversations")
+    await bot.click("chris", "send_invitations", verb_data(summary.activity, "send_invitations"), CHRIS_CHAT)
+    await bot.drain(timeout=20)
+    async with bot.state["factory"]() as session:
+        failed = (await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
+    assert len(failed) == 2 and all("403" in (r.last_error or "") for r in failed)
+    assert all(r.attempts == 1 for r in failed)  # a permanent refusal is not retried
+    notices = [m for m in sent_to(bot, CHRIS_CHAT) if "could not be delivered" in card_json(m.activity)]
+    assert len(notices) == len([r for r in failed if r.order_key != f"conv:{CHRIS_CHAT}"])

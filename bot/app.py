@@ -143,16 +143,21 @@ def create_app(
         worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base)
         adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AuthConfig(settings)))
         adapter.on_turn_error = _on_turn_error
-        bot = StrategyDiscussionBot(factory, svc, on_enqueued=worker.wake, clock=clock)
-        state.update(engine=engine, factory=factory, http=http, worker=worker, adapter=adapter, bot=bot, services=svc)
+        from bot.scheduler import Scheduler
+
+        scheduler = Scheduler(factory, svc, settings, clock=clock, on_enqueued=worker.wake)
+
+        def enqueued() -> None:
+            worker.wake()
+            scheduler.wake()  # e.g. a Teams meeting to create before invitations go out
+
+        bot = StrategyDiscussionBot(factory, svc, on_enqueued=enqueued, clock=clock)
+        state.update(engine=engine, factory=factory, http=http, worker=worker, adapter=adapter, bot=bot,
+                     services=svc, scheduler=scheduler)  # fmt: skip
         tasks = []
         if settings.run_worker:
             tasks.append(asyncio.create_task(worker.run_forever(), name="outbox"))
         if settings.run_scheduler:
-            from bot.scheduler import Scheduler
-
-            scheduler = Scheduler(factory, svc, settings, clock=clock, on_enqueued=worker.wake)
-            state["scheduler"] = scheduler
             tasks.append(asyncio.create_task(scheduler.run_forever(), name="scheduler"))
         state["tasks"] = tasks
         log.info("bot ready", extra={"database": engine.url.render_as_string(hide_password=True), "auth": settings.auth_enabled})

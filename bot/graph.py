@@ -37,6 +37,7 @@ class GraphSettings:
     graph_base: str = "https://graph.microsoft.com"
     max_attempts: int = 5
     backoff_base: float = 0.5
+    ca_file: str = ""  # extra CA bundle to trust (a private PKI, or a test's own certificate)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> GraphSettings:
@@ -48,6 +49,9 @@ class GraphSettings:
             organiser=e.get("SDBOT_GRAPH_ORGANISER", ""),
             authority_host=(e.get("SDBOT_GRAPH_AUTHORITY_HOST") or REAL_AUTHORITY).rstrip("/"),
             graph_base=(e.get("SDBOT_GRAPH_BASE_URL") or "https://graph.microsoft.com").rstrip("/"),
+            ca_file=e.get("SDBOT_GRAPH_CA_FILE", ""),
+            max_attempts=int(e.get("SDBOT_GRAPH_MAX_ATTEMPTS") or 5),
+            backoff_base=float(e.get("SDBOT_GRAPH_BACKOFF_BASE") or 0.5),
         )
 
     @property
@@ -78,12 +82,21 @@ class GraphClient:
         import msal
 
         s = self._settings
+        http_client = None
+        if s.ca_file:
+            import requests
+
+            # requests lets REQUESTS_CA_BUNDLE override a session's own `verify`: opt out of it.
+            http_client = requests.Session()
+            http_client.trust_env = False
+            http_client.verify = s.ca_file
         return msal.ConfidentialClientApplication(
             s.client_id,
             authority=f"{s.authority_host}/{s.tenant_id}",
             client_credential=s.client_secret,
             # Outside Microsoft's cloud (tests, sovereign clouds) skip instance discovery.
             instance_discovery=s.authority_host == REAL_AUTHORITY,
+            http_client=http_client,
         )
 
     def _acquire(self) -> dict[str, Any]:
@@ -103,7 +116,12 @@ class GraphClient:
 
     async def _request(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            connector = None
+            if self._settings.ca_file:
+                import ssl
+
+                connector = aiohttp.TCPConnector(ssl=ssl.create_default_context(cafile=self._settings.ca_file))
+            self._session = aiohttp.ClientSession(connector=connector)
         url = f"{self._settings.graph_base}/v1.0{path}"
         last = "no attempt"
         for attempt in range(1, self._settings.max_attempts + 1):

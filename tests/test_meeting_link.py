@@ -1,0 +1,59 @@
+"""With Graph configured, Send invitations creates the Teams meeting after the reply, and the
+invitations carry its join link; when Graph fails, they go anyway and say so."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.conftest import Bot, Clock, make_settings
+from tests.support.connector import FakeConnector
+from tests.support.identity import FakeIdentityAndGraph
+from tests.test_convene_flow import CHRIS_CHAT, card_json, sent_to, verb_data
+
+
+@pytest.fixture
+async def graph_bot(sqlite_url: str, connector: FakeConnector, clock: Clock,
+                    monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Bot, FakeIdentityAndGraph]]:  # fmt: skip
+    fake = FakeIdentityAndGraph()
+    await fake.start()
+    for key, value in {"SDBOT_GRAPH_TENANT_ID": fake.tenant, "SDBOT_GRAPH_CLIENT_ID": fake.client_id,
+                       "SDBOT_GRAPH_CLIENT_SECRET": fake.client_secret, "SDBOT_GRAPH_ORGANISER": "sd@example.org",
+                       "SDBOT_GRAPH_AUTHORITY_HOST": fake.url, "SDBOT_GRAPH_BASE_URL": fake.url,
+                       "SDBOT_GRAPH_CA_FILE": fake.ca_file, "SDBOT_GRAPH_MAX_ATTEMPTS": "3",
+                       "SDBOT_GRAPH_BACKOFF_BASE": "0.05"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    bot = Bot(make_settings(sqlite_url, service_url=connector.url), connector, clock)
+    await bot.start()
+    yield bot, fake
+    await bot.stop()
+    await fake.stop()
+
+
+async def invite(bot: Bot) -> None:
+    await bot.say("chris", "convene CR-321 at today 15:00")
+    await bot.drain()
+    summary = sent_to(bot, CHRIS_CHAT)[-1]
+    status, body = await bot.click("chris", "send_invitations", verb_data(summary.activity, "send_invitations"), CHRIS_CHAT)
+    assert status == 200 and "Creating the Teams meeting" in str(body)
+    await bot.state["scheduler"].run_once()
+    await bot.drain()
+
+
+async def test_invitations_carry_the_teams_meeting_link(graph_bot: tuple[Bot, FakeIdentityAndGraph]) -> None:
+    bot, fake = graph_bot
+    await invite(bot)
+    [event] = fake.events.values()
+    assert "CR-321" in event["subject"]
+    assert {a["emailAddress"]["address"] for a in event["attendees"]} >= {"pat@example.org", "hana@example.org"}
+    [police] = sent_to(bot, "19:police-sd@thread.tacv2;messageid=")
+    assert event["onlineMeeting"]["joinUrl"] in card_json(police.activity)
+
+
+async def test_graph_down_still_sends_the_invitations(graph_bot: tuple[Bot, FakeIdentityAndGraph]) -> None:
+    bot, fake = graph_bot
+    fake.fail_next(100, 503)
+    await invite(bot)
+    [police] = sent_to(bot, "19:police-sd@thread.tacv2;messageid=")
+    assert "could not be created" in card_json(police.activity)

@@ -339,4 +339,38 @@ class DisagreementsDue:
         return int(raised)
 
 
-ALL.extend([MeetingCards(), ActionsDue(), CirculationOverdue(), DisagreementsDue()])
+class LookedAfterReviews:
+    """Looked-after children: review discussions at the profile's interval while allegations
+    continue (SX 6.6). The chair is reminded once per due review."""
+
+    __name__ = "looked_after_reviews"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        return [d.id for d in await queries.discussions_with_status(session, ("closed",))
+                if d.next_review_at and d.next_review_at <= now]  # fmt: skip
+
+    async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
+        import cards
+        from dialogs import replies
+        from storage import outbox
+
+        d = await queries.discussion(session, discussion_id)
+        if d is None or d.next_review_at is None or d.next_review_at > now:
+            return 0
+        later = await queries.latest_discussion(session, d.case_ref)
+        d.next_review_at = None
+        if later is not None and later.id != d.id:
+            return 0  # a review was convened already
+        target = await escalate.chair_target(session, d)
+        if target is None:
+            return 0
+        notice = cards.notice_card(f"{d.case_ref}: review strategy discussion due",
+                                   ["The child is looked after and allegations are ongoing: review at regular "
+                                    f"intervals (SX 6.6). Type 'review {d.case_ref}' to convene it."], style="warning")  # fmt: skip
+        await outbox.enqueue(session, target=target, payload=replies.card_activity(notice), discussion_id=d.id,
+                             purpose="review_due")  # fmt: skip
+        await queries.audit(session, "review_due", actor_aad=None, actor_name="sdbot", discussion=d, at=now)
+        return 1
+
+
+ALL.extend([MeetingCards(), ActionsDue(), CirculationOverdue(), DisagreementsDue(), LookedAfterReviews()])

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import parse, replies, views
+from dialogs.escalate import person_target
 from dialogs.parse import ConveneRequest, InputError
 from dialogs.router import action, command
 from dialogs.services import Services
@@ -293,10 +294,6 @@ async def post_invitations(session: AsyncSession, services: Services, d: Discuss
         inv.sent_at = now
 
 
-def person_target(p: Person) -> dict[str, Any]:
-    return {"kind": "person", "person_id": p.id, "teams_id": p.teams_id, "aad_object_id": p.aad_object_id}
-
-
 async def refresh_roster(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
     """Edit the chair's roster card in place (never re-post it)."""
     if not d.roster_message_key or not await outbox.was_sent_under(session, d.roster_message_key):
@@ -317,12 +314,3 @@ async def refresh_invitation(session: AsyncSession, services: Services, inv: Inv
     for key in await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:"):
         await outbox.enqueue(session, op="update", message_key=key, payload=payload,
                              discussion_id=inv.discussion_id, purpose="invitation")  # fmt: skip
-
-
-async def chair_where(session: AsyncSession, d: Discussion) -> dict[str, Any] | None:
-    ref = await outbox.conversation(session, d.chair_conversation_key or "")
-    if ref is None:
-        return None
-    return {"kind": "conversation", "conversation_id": ref.conversation_id, "service_url": ref.service_url, "tenant_id": ref.tenant_id}
-
-

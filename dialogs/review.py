@@ -12,6 +12,7 @@ from dialogs.parse import ConveneRequest, InputError
 from dialogs.router import command
 from dialogs.services import Services
 from dialogs.types import Command
+from storage import queries
 
 
 @command("review")
@@ -28,7 +29,7 @@ async def review_command(session: AsyncSession, services: Services, cmd: Command
         await replies.card(session, cmd.where, cards.error_card("I could not read that — nothing was saved",
                                                                 f"Type: review CASE_REF [at WHEN]. {e}"))  # fmt: skip
         return
-    earlier = await queries_latest_held(session, ref)
+    earlier = await queries.latest_discussion(session, ref, ("closed", "in_progress"))
     if earlier is None:
         await replies.card(session, cmd.where, cards.error_card(
             f"No earlier discussion for {ref} to review",
@@ -39,8 +40,3 @@ async def review_command(session: AsyncSession, services: Services, cmd: Command
                              flags=list(earlier.flags), at=at, format=earlier.format)  # fmt: skip
     await _create(session, services, chair, cmd.actor, cmd.where, request, cmd.now, review_of=earlier)
 
-
-async def queries_latest_held(session: AsyncSession, case_ref: str):  # type: ignore[no-untyped-def]
-    from storage import queries
-
-    return await queries.latest_discussion(session, case_ref, ("closed", "in_progress"))

@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import escalate, views
-from dialogs.convene import person_target, refresh_invitation, refresh_roster
+from dialogs.convene import refresh_invitation, refresh_roster
+from dialogs.escalate import person_target
 from dialogs.router import action
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply

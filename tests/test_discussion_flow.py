@@ -185,3 +185,22 @@ async def test_review_links_to_the_first_and_counts_the_icpc_from_it(bot: Bot) -
     assert review["kind"] == "review" and review["review_of"] == first["id"]
     assert review["icpc_by"] == first["icpc_by"]  # counted from the initiating discussion
     assert timedelta(0) < datetime.fromisoformat(review["held_at"]) - datetime.fromisoformat(first["held_at"])
+
+
+async def test_looked_after_child_gets_a_review_reminder_at_the_profile_interval(bot: Bot) -> None:
+    did = await held(bot, "CR-2004", flags="looked-after")
+    await next_step(bot, did, "decisions", {"decision:s47": "single", "rationale:s47": "Allegation against a carer."})
+    await bot.say("chris", "close CR-2004")
+    await bot.drain()
+    sched = Scheduler(bot.state["factory"], bot.state["services"], bot.settings, clock=bot.clock.now)
+    interval = bot.state["services"].profile.looked_after_review_days
+    bot.clock.advance(days=interval - 2)
+    await sched.run_once()
+    await bot.drain()
+    assert not [m for m in sent_to(bot, CHRIS_CHAT) if "review strategy discussion due" in card_json(m.activity)]
+    bot.clock.advance(days=4)
+    for _ in range(2):
+        await sched.run_once()
+    await bot.drain()
+    reminders = [m for m in sent_to(bot, CHRIS_CHAT) if "review strategy discussion due" in card_json(m.activity)]
+    assert len(reminders) == 1 and "review CR-2004" in card_json(reminders[0].activity)

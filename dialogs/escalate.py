@@ -52,6 +52,7 @@ async def raise_escalation(
     tell_chair: bool = True,
     agency_channel: str | None = None,
     to_escalation_channel: bool = True,
+    chair_detail: str | None = None,
 ) -> bool:
     """Record and send one escalation; False when it was raised before (by anyone)."""
     if await queries.escalation_exists(session, dedupe_key):
@@ -88,7 +89,8 @@ async def raise_escalation(
             told = ", ".join(f"{p.name} ({p.role})" for p in notify) or "nobody could be reached"
             notice = cards.notice_card(
                 f"{d.case_ref}: {label}",
-                [what_is_wrong, f"Notified: {told}, {services.local(now):%H:%M on %a %d %b}.", what_to_do],
+                [what_is_wrong, chair_detail or "", f"Notified: {told}, {services.local(now):%H:%M on %a %d %b}.",
+                 what_to_do],
                 style="attention",
             )
             await outbox.enqueue(session, target=target, payload=replies.card_activity(notice),
@@ -111,8 +113,9 @@ async def late_withdrawal(
         session, services, d, "late_withdrawal",
         dedupe_key=f"late_withdrawal:{inv.id}:{now.isoformat()}",
         notify=[lead] if lead else [],
-        what_is_wrong=f"{name} withdrew late from the strategy discussion starting {starts} "
-                      f"({by.name}: {inv.answer_reason or 'no reason given'}).",
+        what_is_wrong=f"{name} withdrew late from the strategy discussion starting {starts} ({by.name}).",
+        # Free text stays out of channels (PROCEDURE 8): the reason goes to the chair only.
+        chair_detail=f"Reason given: {inv.answer_reason or 'none'}",
         what_to_do=f"{lead.name if lead else 'Agency lead'}: please send a replacement who can decide for "
                    f"{name}, or tell the chair at once. The time you were told is recorded.",
         now=now, agency_id=inv.agency_id,

@@ -124,12 +124,11 @@ async def test_whole_path_convene_invite_accept_late_withdrawal_export(bot: Bot)
     # The roster card is edited in place, never re-posted.
     assert len([m for m in sent_to(bot, CHRIS_CHAT) if m is not summary]) == 1
     assert any(u.activity_id == roster_id for u in bot.connector.updates)
-    current = bot.connector.messages_in(CHRIS_CHAT)
-    roster_now = next(a for a in current if a.get("id") == roster_id or a.get("_id") == roster_id) if current and isinstance(current[0], dict) else None
+    [roster_now] = [a for a in bot.connector.messages_in(CHRIS_CHAT) if a["id"] == roster_id]
+    assert "quorate" in card_json(roster_now).lower()
     latest_update = [u for u in bot.connector.updates if u.activity_id == roster_id][-1]
     assert "quorate" in card_json(latest_update.activity).lower()
     assert "inquorate" not in card_json(latest_update.activity).lower()
-    del roster_now
 
     # 14:30, half an hour before the start: the police withdraw. That is late (24 h window).
     bot.clock.set(datetime(2026, 11, 23, 14, 30, tzinfo=UTC))
@@ -147,6 +146,9 @@ async def test_whole_path_convene_invite_accept_late_withdrawal_export(bot: Bot)
     assert "CR-1234" in ping["text"]
     chair_notices = [m for m in sent_to(bot, CHRIS_CHAT) if "withdrew late" in card_json(m.activity)]
     assert len(chair_notices) == 1
+    # Free text stays out of channels: the reason reaches the chair only.
+    assert "Called to an incident" in card_json(chair_notices[0].activity)
+    assert not any("Called to an incident" in json.dumps(m.activity) for m in bot.connector.sent if m.conversation_id.startswith("19:"))
     latest_update = [u for u in bot.connector.updates if u.activity_id == roster_id][-1]
     assert "inquorate" in card_json(latest_update.activity).lower()
 

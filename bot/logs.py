@@ -35,3 +35,4 @@ def configure(level: str = "INFO") -> None:
     # The SDK and aiohttp's access log are chatty at INFO.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("msal").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -58,3 +58,21 @@ async def test_a_message_that_keeps_failing_is_marked_failed_and_the_chair_is_to
     assert all(r.attempts == 1 for r in failed)  # a permanent refusal is not retried
     notices = [m for m in sent_to(bot, CHRIS_CHAT) if "could not be delivered" in card_json(m.activity)]
     assert len(notices) == len([r for r in failed if r.order_key != f"conv:{CHRIS_CHAT}"])
+
+
+async def test_teams_rate_limits_per_conversation_are_respected(bot: Bot) -> None:
+    target = {"kind": "conversation", "conversation_id": "a:busy", "service_url": bot.connector.url}
+    other = {"kind": "conversation", "conversation_id": "a:quiet", "service_url": bot.connector.url}
+    async with transaction(bot.state["factory"]) as session:
+        for i in range(16):
+            await outbox.enqueue(session, target=target, payload={"type": "message", "text": f"busy {i}"})
+        await outbox.enqueue(session, target=other, payload={"type": "message", "text": "quiet"})
+    bot.state["worker"].wake()
+    await bot.drain(timeout=30)
+    times = sorted(r.at for r in bot.connector.requests if r.conversation_id == "a:busy" and r.status == 200)
+    assert len(times) == 16
+    for i in range(len(times)):
+        in_one_second = [t for t in times[i:] if t - times[i] < 1.0]
+        assert len(in_one_second) <= 7  # Teams: 7 sends per second per conversation
+    assert times[-1] - times[0] >= 2.0  # 16 messages need at least three 1-second windows
+    assert [m.activity["text"] for m in bot.connector.sent if m.conversation_id == "a:busy"] == [f"busy {i}" for i in range(16)]

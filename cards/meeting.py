@@ -7,35 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-
-
-def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    card: dict[str, Any] = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": "1.5", "body": body,
-                            "msteams": {"width": "Full"}}  # fmt: skip
-    if actions:
-        card["actions"] = actions
-    return card
-
-
-def _when(dt: datetime | None) -> str:
-    return dt.strftime("%a %d %b %Y, %H:%M") if dt else "not set"
-
-
-def _text(text: str, **extra: Any) -> dict[str, Any]:
-    return {"type": "TextBlock", "text": text, "wrap": True, **extra}
-
-
-def _execute(title: str, verb: str, data: dict[str, Any], style: str | None = None) -> dict[str, Any]:
-    action: dict[str, Any] = {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
-    if style:
-        action["style"] = style
-    return action
-
-
-def _show(title: str, body: list[dict[str, Any]], submit: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "Action.ShowCard", "title": title,
-            "card": {"type": "AdaptiveCard", "version": "1.5", "body": body, "actions": [submit]}}  # fmt: skip
+from cards.common import card, execute, show_card, text
+from cards.format import fmt_when
 
 
 @dataclass(frozen=True)
@@ -55,37 +28,37 @@ class MeetingView:
 def meeting_card(view: MeetingView) -> dict[str, Any]:
     data = {"discussion_id": view.discussion_id}
     body: list[dict[str, Any]] = [
-        _text(f"Strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
+        text(f"Strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
         {"type": "FactSet", "facts": [
-            {"title": "Starts", "value": _when(view.scheduled_for)},
+            {"title": "Starts", "value": fmt_when(view.scheduled_for)},
             {"title": "Chair", "value": view.chair_name},
             {"title": "Your agency", "value": view.agency_name},
             {"title": "Status", "value": "Started by the chair" if view.started else "Waiting for the chair"},
         ]},
         {"type": "Container", "style": "emphasis", "items": [
-            _text("Professional Difference Statement", weight="Bolder"),
-            _text(view.difference_statement, isSubtle=True, size="Small"),
+            text("Professional Difference Statement", weight="Bolder"),
+            text(view.difference_statement, isSubtle=True, size="Small"),
         ]},
-        _text("Add what your agency knows, or register a professional disagreement, below. "
+        text("Add what your agency knows, or register a professional disagreement, below. "
               "Do not post case details in the channel.", isSubtle=True),
     ]  # fmt: skip
     if view.meeting_url:
-        body.insert(2, _text(f"[Join the Teams meeting]({view.meeting_url})"))
+        body.insert(2, text(f"[Join the Teams meeting]({view.meeting_url})"))
     if view.csc_absent_reported:
         body.append({"type": "Container", "style": "attention", "items": [
-            _text("CSC absence reported: the CSC duty manager has been told.", weight="Bolder")]})  # fmt: skip
+            text("CSC absence reported: the CSC duty manager has been told.", weight="Bolder")]})  # fmt: skip
     actions: list[dict[str, Any]] = []
     if view.may_report_csc_absent and not view.started and not view.csc_absent_reported:
-        actions.append(_execute("CSC not present", "csc_not_present", data, style="destructive"))
-    actions.append(_show("Add information", [
+        actions.append(execute("CSC not present", "csc_not_present", data, style="destructive"))
+    actions.append(show_card("Add information", [
         {"type": "Input.Text", "id": "info", "label": "What your agency knows (history, other areas if the family moved)",
          "isMultiline": True, "isRequired": True, "errorMessage": "Write the information to share.", "maxLength": 4000},
-    ], _execute("Share with the chair", "info_add", data)))  # fmt: skip
-    actions.append(_show("Raise a disagreement", [
+    ], execute("Share with the chair", "info_add", data)))  # fmt: skip
+    actions.append(show_card("Raise a disagreement", [
         {"type": "Input.Text", "id": "about", "label": "What do you disagree with, and why?", "isMultiline": True,
          "isRequired": True, "errorMessage": "Say what the disagreement is about.", "maxLength": 2000},
-    ], _execute("Register disagreement", "disagree", data)))  # fmt: skip
-    return _card(body, actions)
+    ], execute("Register disagreement", "disagree", data)))  # fmt: skip
+    return card(body, actions)
 
 
 @dataclass(frozen=True)
@@ -135,7 +108,7 @@ def _input(f: FieldView) -> list[dict[str, Any]]:
         raise ValueError(f"unknown field kind {f.kind!r}")
     items = [element]
     if f.error:
-        items.append(_text(f.error, color="Attention", size="Small"))
+        items.append(text(f.error, color="Attention", size="Small"))
     return items
 
 
@@ -144,24 +117,24 @@ def agenda_card(view: AgendaView) -> dict[str, Any]:
     data = {"discussion_id": view.discussion_id, "step": view.step_key}
     done = "●" * n + "○" * (total - n)
     body: list[dict[str, Any]] = [
-        _text(f"{view.case_ref} · step {n} of {total}", isSubtle=True, size="Small"),
-        _text(done, size="Small", color="Accent"),
-        _text(view.title, size="Large", weight="Bolder"),
-        _text(view.prompt),
-        _text(f"Source: {view.source}", isSubtle=True, size="Small"),
+        text(f"{view.case_ref} · step {n} of {total}", isSubtle=True, size="Small"),
+        text(done, size="Small", color="Accent"),
+        text(view.title, size="Large", weight="Bolder"),
+        text(view.prompt),
+        text(f"Source: {view.source}", isSubtle=True, size="Small"),
     ]
     if view.error:
-        body.append({"type": "Container", "style": "attention", "items": [_text(view.error, weight="Bolder")]})
+        body.append({"type": "Container", "style": "attention", "items": [text(view.error, weight="Bolder")]})
     if view.notes:
-        body.append({"type": "Container", "style": "emphasis", "items": [_text("Recorded so far", weight="Bolder")]
-                     + [_text(f"• {line}", size="Small") for line in view.notes]})  # fmt: skip
+        body.append({"type": "Container", "style": "emphasis", "items": [text("Recorded so far", weight="Bolder")]
+                     + [text(f"• {line}", size="Small") for line in view.notes]})  # fmt: skip
     for f in view.fields:
         body.extend(_input(f))
-    actions = [_execute(title, verb, data) for title, verb in view.extra_actions]
+    actions = [execute(title, verb, data) for title, verb in view.extra_actions]
     if view.step_index > 0:
-        actions.append(_execute("Back", "agenda_back", data))
-    actions.append(_execute("Finish agenda" if view.last else "Save and next", "agenda_next", data, style="positive"))
-    return _card(body, actions)
+        actions.append(execute("Back", "agenda_back", data))
+    actions.append(execute("Finish agenda" if view.last else "Save and next", "agenda_next", data, style="positive"))
+    return card(body, actions)
 
 
 @dataclass(frozen=True)
@@ -179,17 +152,17 @@ class ActionView:
 
 def action_card(view: ActionView) -> dict[str, Any]:
     body = [
-        _text(f"Action for you: {view.case_ref}", size="Large", weight="Bolder"),
-        _text(view.what, weight="Bolder"),
+        text(f"Action for you: {view.case_ref}", size="Large", weight="Bolder"),
+        text(view.what, weight="Bolder"),
         {"type": "FactSet", "facts": [
             {"title": "Owner", "value": f"{view.owner_name} ({view.agency_name})"},
-            {"title": "Due", "value": _when(view.due)},
+            {"title": "Due", "value": fmt_when(view.due)},
             {"title": "Purpose", "value": view.purpose},
-            {"title": "Status", "value": "Done " + _when(view.done_at) if view.status == "done" else "Open"},
+            {"title": "Status", "value": "Done " + fmt_when(view.done_at) if view.status == "done" else "Open"},
         ]},
     ]  # fmt: skip
-    actions = [] if view.status == "done" else [_execute("Mark done", "action_done", {"action_id": view.action_id}, "positive")]
-    return _card(body, actions)
+    actions = [] if view.status == "done" else [execute("Mark done", "action_done", {"action_id": view.action_id}, "positive")]
+    return card(body, actions)
 
 
 @dataclass(frozen=True)
@@ -209,23 +182,23 @@ class RecordView:
 
 def record_card(view: RecordView) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
-        _text(f"Record of the strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
-        _text("CONFIDENTIAL: a professionals' meeting. Do not share without the chair's permission (SX 6.6).",
+        text(f"Record of the strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
+        text("CONFIDENTIAL: a professionals' meeting. Do not share without the chair's permission (SX 6.6).",
               color="Attention", size="Small"),
         {"type": "FactSet", "facts": [
-            {"title": "Held", "value": _when(view.held_at)},
-            {"title": "Circulate by", "value": _when(view.circulate_by)},
-            {"title": "ICPC by", "value": _when(view.icpc_by) if view.icpc_by else "no S47: no ICPC"},
-            {"title": "Circulated", "value": _when(view.circulated_at) if view.circulated_at else "not yet"},
+            {"title": "Held", "value": fmt_when(view.held_at)},
+            {"title": "Circulate by", "value": fmt_when(view.circulate_by)},
+            {"title": "ICPC by", "value": fmt_when(view.icpc_by) if view.icpc_by else "no S47: no ICPC"},
+            {"title": "Circulated", "value": fmt_when(view.circulated_at) if view.circulated_at else "not yet"},
         ]},
-        _text("Decisions", weight="Bolder"),
+        text("Decisions", weight="Bolder"),
     ]  # fmt: skip
-    body += [_text(f"• {t}: **{o}**. {r}", size="Small") for t, o, r in view.decisions] or [_text("none", isSubtle=True)]
-    body.append(_text("Actions", weight="Bolder"))
-    body += [_text(f"• {w} ({o}, due {_when(d)})", size="Small") for w, o, d in view.actions] or [_text("none", isSubtle=True)]
+    body += [text(f"• {t}: **{o}**. {r}", size="Small") for t, o, r in view.decisions] or [text("none", isSubtle=True)]
+    body.append(text("Actions", weight="Bolder"))
+    body += [text(f"• {w} ({o}, due {fmt_when(d)})", size="Small") for w, o, d in view.actions] or [text("none", isSubtle=True)]
     if view.disagreements:
-        body.append(_text("Professional disagreements", weight="Bolder"))
-        body += [_text(f"• {x}", size="Small") for x in view.disagreements]
-    body.append(_text("Goes to: " + ", ".join(view.recipients), isSubtle=True, size="Small"))
-    actions = [_execute("Approve circulation", "approve_circulation", {"discussion_id": view.discussion_id}, "positive")] if view.approvable else []
-    return _card(body, actions)
+        body.append(text("Professional disagreements", weight="Bolder"))
+        body += [text(f"• {x}", size="Small") for x in view.disagreements]
+    body.append(text("Goes to: " + ", ".join(view.recipients), isSubtle=True, size="Small"))
+    actions = [execute("Approve circulation", "approve_circulation", {"discussion_id": view.discussion_id}, "positive")] if view.approvable else []
+    return card(body, actions)

@@ -244,3 +244,16 @@ async def test_a_stranger_cannot_answer_and_a_repeated_press_counts_once(bot: Bo
     # An unknown invitation id, and a card with no verb, get clear errors.
     status, body = await bot.click("pat", "accept", {"invitation_id": "nope"})
     assert status == 200 and "unknown" in json.dumps(body).lower()
+
+
+async def test_convene_by_mentioning_the_bot_in_a_channel(bot: Bot) -> None:
+    await bot.say("chris", "convene CR-4321 flags school at tomorrow 10:00", channel_id="19:csc-sd@thread.tacv2")
+    await bot.drain()
+    [summary] = bot.connector.sent
+    assert summary.conversation_id.startswith("19:csc-sd@thread.tacv2;messageid=")
+    assert "CR-4321" in card_json(summary.activity) and "Send invitations" in titles(summary.activity)
+    status, body = await bot.click("chris", "send_invitations", verb_data(summary.activity, "send_invitations"), summary.conversation_id)
+    assert status == 200
+    await bot.drain()
+    roster = [m for m in bot.connector.sent if m.conversation_id == summary.conversation_id and m is not summary]
+    assert len(roster) == 1  # the roster follows the chair into the channel thread

@@ -204,3 +204,26 @@ async def test_looked_after_child_gets_a_review_reminder_at_the_profile_interval
     await bot.drain()
     reminders = [m for m in sent_to(bot, CHRIS_CHAT) if "review strategy discussion due" in card_json(m.activity)]
     assert len(reminders) == 1 and "review CR-2004" in card_json(reminders[0].activity)
+
+
+async def test_an_unresolved_disagreement_goes_to_the_next_level_once(bot: Bot) -> None:
+    did = await held(bot, "CR-2005", flags="school")
+    status, body = await bot.click("pat", "disagree", {"discussion_id": did, "about": "S47 threshold not met in our view."})
+    assert status == 200 and "practitioner" in json.dumps(body["value"])
+    await bot.drain()
+    assert any("disagreement registered" in card_json(m.activity) for m in sent_to(bot, CHRIS_CHAT))
+    sched = Scheduler(bot.state["factory"], bot.state["services"], bot.settings, clock=bot.clock.now)
+    bot.clock.advance(days=3)  # inside the working week
+    await sched.run_once()
+    async with bot.state["factory"]() as session:
+        assert [e for e in (await session.scalars(select(Escalation))).all() if e.kind == "disagreement"] == []
+    bot.clock.advance(days=6)
+    for _ in range(3):
+        await sched.run_once()
+    await bot.drain()
+    async with bot.state["factory"]() as session:
+        raised = [e for e in (await session.scalars(select(Escalation))).all() if e.kind == "disagreement"]
+    assert len(raised) == 1
+    assert {n["name"] for n in raised[0].notified} == {"Dee Duty", "Ina Inspector"}  # the two agencies' line managers
+    pings = [m for m in sent_to(bot, "19:escalations@thread.tacv2") if "disagreement" in m.activity.get("text", "").lower()]
+    assert len(pings) == 1 and "S47 threshold" not in json.dumps(pings[0].activity)  # what it is about stays out of channels

@@ -119,6 +119,10 @@ class StrategyDiscussionBot(TeamsActivityHandler):
         except IntegrityError:
             log.info("message handled concurrently elsewhere", extra={"activity": activity.id})
             return
+        except Exception:  # rolled back: tell the person, rather than leave them waiting
+            log.exception("command failed", extra={"activity": activity.id})
+            async with transaction(self._factory) as session:
+                await router.failed(session, where)
         self._on_enqueued()
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:

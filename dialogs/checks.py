@@ -14,10 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs import escalate
 from dialogs.services import Services
 from dialogs.views import quorum_of
+from procedure import ladder
 from storage import queries
 from storage.models import Discussion, Person
-
-STATUTORY = ("csc", "police", "health")
 
 
 class Check(Protocol):
@@ -75,8 +74,10 @@ class DeadlineAtRisk:
             what_to_do="Chair: send the invitations, set a time before the deadline, and chase the missing agencies.",
             now=now,
         )  # fmt: skip
-        half = timedelta(hours=services.profile.deadline_at_risk_hours) / 2
-        if now >= d.convene_by - half:
+        # The ladder (procedure.escalation) says when the duty manager is told after the chair.
+        window = timedelta(hours=services.profile.deadline_at_risk_hours)
+        duty_after = next(r.after_minutes for r in ladder("deadline_at_risk", services.profile) if r.who == "duty_manager")
+        if now >= d.convene_by - window + timedelta(minutes=duty_after):
             duty = await _csc_duty_manager(session, d)
             raised += await escalate.raise_escalation(
                 session, services, d, "deadline_at_risk", dedupe_key=f"deadline_at_risk:{d.id}:duty",
@@ -103,7 +104,7 @@ class Inquorate:
             return 0
         raised = 0
         for inv in d.invitations:
-            if inv.agency_kind not in STATUTORY or inv.status == "accepted":
+            if inv.agency_kind not in services.profile.statutory_kinds or inv.status == "accepted":
                 continue
             if any(i.agency_kind == inv.agency_kind and i.status == "accepted" for i in d.invitations):
                 continue

@@ -26,6 +26,7 @@ from procedure import (
     disagreement_resolve_by,
     medical_decision_allowed,
 )
+from procedure.quorum import HEALTH_KINDS
 from storage import outbox, queries
 from storage.models import (
     Action,
@@ -37,7 +38,6 @@ from storage.models import (
     Person,
 )
 
-HEALTH_KINDS = ("health", "paediatrics", "hospital-consultant", "ward-nurse")
 MEDICAL_TOPIC = "medical"
 
 

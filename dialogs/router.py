@@ -84,5 +84,12 @@ async def handle_action(session: AsyncSession, services: Services, act: CardActi
     return await flow(session, services, act)
 
 
+async def failed(session: AsyncSession, where: Where) -> None:
+    await replies.card(session, where, cards.error_card(
+        "Something went wrong — nothing was changed",
+        "Try again in a moment; if it keeps failing, tell your administrator.",
+    ))  # fmt: skip
+
+
 async def welcome(session: AsyncSession, services: Services, where: Where) -> None:
     await replies.card(session, where, cards.help_card(COMMANDS))

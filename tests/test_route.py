@@ -128,3 +128,20 @@ def test_sdbot_help_explains_itself() -> None:
     assert result.returncode == 0
     for word in ("serve", "migrate", "export", "package", "worker", "MicrosoftAppId"):
         assert word in result.stdout
+
+
+async def test_a_flow_that_fails_rolls_back_and_says_so(bot: Bot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dialogs import router
+
+    router._load_flows()
+
+    async def broken(*_args: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(router._command_flows, "status", broken)
+    monkeypatch.setitem(router._action_flows, "status", broken)
+    await bot.say("chris", "status CR-1")
+    await bot.drain()
+    assert "nothing was changed" in texts(card_of(bot.connector.sent[-1].activity))
+    status, body = await bot.click("chris", "status", {"discussion_id": "x"})
+    assert status == 200 and body["statusCode"] == 400 and "nothing was changed" in body["value"]["message"]

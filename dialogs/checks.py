@@ -93,10 +93,22 @@ class Inquorate:
 
     __name__ = "inquorate"
 
+    @staticmethod
+    def due_at(d: Discussion, services: Services) -> datetime | None:
+        """The warning window before the start, but never before the agencies have had a fair
+        chance to answer: up to the reminder interval, at most half the time left at sending."""
+        if d.scheduled_for is None:
+            return None
+        window_opens = d.scheduled_for - timedelta(hours=services.profile.inquorate_warning_hours)
+        if d.invited_at is None:
+            return window_opens
+        grace = min(timedelta(minutes=services.profile.rsvp_reminder_minutes), (d.scheduled_for - d.invited_at) / 2)
+        return max(window_opens, d.invited_at + grace)
+
     async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
-        window = timedelta(hours=services.profile.inquorate_warning_hours)
         return [d.id for d in await queries.discussions_with_status(session, ("invited",))
-                if d.scheduled_for and d.scheduled_for - window <= now < d.scheduled_for]  # fmt: skip
+                if d.scheduled_for and (due := self.due_at(d, services)) is not None
+                and due <= now < d.scheduled_for]  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)

@@ -201,16 +201,22 @@ async def messages(session: AsyncSession, discussion_id: str | None = None) -> l
 
 
 async def save_conversation(session: AsyncSession, key: str, **fields: Any) -> ConversationRef:
-    row = await session.scalar(select(ConversationRef).where(ConversationRef.key == key))
-    if row is None:
-        row = ConversationRef(key=key, **fields)
-        session.add(row)
+    """Insert or update atomically: Teams sends several activities for one conversation at
+    once (e.g. on install), and two inserts of the same key must not fail either turn."""
+    values = {k: v for k, v in fields.items() if v is not None}
+    values["updated_at"] = utcnow()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
     else:
-        for name, value in fields.items():
-            if value is not None:
-                setattr(row, name, value)
-        row.updated_at = utcnow()
-    await session.flush()
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(ConversationRef).values(key=key, **values)
+    statement = statement.on_conflict_do_update(index_elements=[ConversationRef.key], set_=values)
+    await session.execute(statement)
+    row = await session.scalar(
+        select(ConversationRef).where(ConversationRef.key == key).execution_options(populate_existing=True)
+    )
+    assert row is not None
     return row
 
 

@@ -140,3 +140,15 @@ async def test_deadline_at_risk_tells_the_chair_then_the_duty_manager(bot: Bot) 
     second = await escalations(bot)
     assert [(e.kind, e.notified[0]["name"]) for e in second] == [("deadline_at_risk", "Chris Chair"), ("deadline_at_risk", "Dee Duty")]
     assert "invitations have not been sent" in second[1].detail
+
+
+async def test_inquorate_waits_for_a_fair_chance_to_answer_when_the_start_is_near(bot: Bot) -> None:
+    # Invited at 09:00 for 10:00: inside the 2-hour window at once, but agencies get half the
+    # time left (30 min) before their leads are pinged.
+    await convene_and_invite(bot, "CR-501", at="today 10:00")
+    bot.clock.set(datetime(2026, 11, 23, 9, 20, tzinfo=UTC))
+    await scheduler(bot).run_once()
+    assert not [e for e in await escalations(bot) if e.kind == "inquorate"]
+    bot.clock.set(datetime(2026, 11, 23, 9, 31, tzinfo=UTC))
+    await scheduler(bot).run_once()
+    assert {e.agency_id for e in await escalations(bot) if e.kind == "inquorate"} == {"police", "health"}

@@ -62,3 +62,23 @@ async def test_outbox_claims_in_order_per_conversation_and_leases(database_url: 
         assert all(isinstance(r, OutboxMessage) for r in rows)
     finally:
         await engine.dispose()
+
+
+async def test_saving_the_same_conversation_concurrently_never_fails(database_url: str) -> None:
+    import asyncio
+
+    engine = create_engine(database_url)
+    factory = session_factory(engine)
+
+    async def save(n: int) -> None:
+        async with transaction(factory) as session:
+            await outbox.save_conversation(session, "conv:a:1", conversation_id="a:1", service_url=f"http://x/{n}",
+                                           conversation_type="personal")  # fmt: skip
+
+    try:
+        await asyncio.gather(*(save(n) for n in range(8)))
+        async with factory() as session:
+            ref = await outbox.conversation(session, "conv:a:1")
+        assert ref is not None and ref.service_url.startswith("http://x/")
+    finally:
+        await engine.dispose()

@@ -31,6 +31,7 @@ log = logging.getLogger("sdbot.outbox")
 
 # Teams' per-bot, per-conversation limits (TEAMS-NOTES): (window seconds, sends).
 RATE_LIMITS = ((1.0, 7), (2.0, 8), (30.0, 60))
+SAFETY_MARGIN = 0.15
 
 
 class RateLimiter:
@@ -45,9 +46,10 @@ class RateLimiter:
             sent.popleft()
         wait = 0.0
         for window, count in self._limits:
-            recent = [t for t in sent if now - t < window]
+            recent = [t for t in sent if now - t < window + SAFETY_MARGIN]
             if len(recent) >= count:
-                wait = max(wait, window - (now - recent[-count]))
+                # A margin: Teams counts arrivals, and requests do not arrive evenly spaced.
+                wait = max(wait, window + SAFETY_MARGIN - (now - recent[-count]))
         return wait
 
     def record(self, conversation: str, now: float) -> None:

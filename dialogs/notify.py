@@ -2,12 +2,38 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import replies
 from storage import outbox, queries
-from storage.models import OutboxMessage
+from storage.models import Agency, OutboxMessage
+
+PURPOSES = {"invitation": "The invitation", "meeting": "The meeting card", "action": "The action card",
+            "record": "The record", "reminder": "A reminder"}  # fmt: skip
+
+
+async def _recipient(session: AsyncSession, row: OutboxMessage) -> str:
+    target = row.target or {}
+    if target.get("kind") == "person":
+        person = await queries.person(session, target.get("person_id"))
+        return person.name if person else "a person"
+    if target.get("kind") == "channel":
+        from sqlalchemy import select
+
+        agency = await session.scalar(select(Agency).where(Agency.channel_id == target.get("channel_id")))
+        return f"the {agency.name} channel" if agency else "a channel"
+    return "a conversation"
+
+
+def _reason(error: str | None) -> str:
+    status = re.search(r"answered (\d{3})", error or "")
+    code = re.search(r'"code"\s*:\s*"([^"]+)"', error or "")
+    if status:
+        return f"Teams answered {status.group(1)}" + (f" ({code.group(1)})" if code else "")
+    return "Teams could not be reached"
 
 
 async def delivery_failed(session: AsyncSession, row: OutboxMessage) -> None:
@@ -21,12 +47,12 @@ async def delivery_failed(session: AsyncSession, row: OutboxMessage) -> None:
         return
     if row.order_key == f"conv:{ref.conversation_id}":
         return  # the chair's own conversation is what fails: nothing more to send there
+    what = PURPOSES.get(row.purpose.split(":")[0], "A message")
     notice = cards.notice_card(
-        f"{d.case_ref}: a message could not be delivered",
+        f"{d.case_ref}: {what.lower()} did not reach {await _recipient(session, row)}",
         [
-            f"The bot could not deliver a {row.purpose.replace('_', ' ')} message after {row.attempts} attempt(s).",
-            f"Last error: {(row.last_error or 'unknown')[:200]}",
-            "Please contact the recipient another way (phone or e-mail).",
+            f"{what} could not be delivered after {row.attempts} attempt(s): {_reason(row.last_error)}.",
+            "Please contact them another way (phone or e-mail) and tell them the case reference.",
         ],
         style="attention",
     )

@@ -56,8 +56,10 @@ async def test_a_message_that_keeps_failing_is_marked_failed_and_the_chair_is_to
         failed = (await session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed"))).all()
     assert len(failed) == 2 and all("403" in (r.last_error or "") for r in failed)
     assert all(r.attempts == 1 for r in failed)  # a permanent refusal is not retried
-    notices = [m for m in sent_to(bot, CHRIS_CHAT) if "could not be delivered" in card_json(m.activity)]
+    notices = [m for m in sent_to(bot, CHRIS_CHAT) if "did not reach" in card_json(m.activity)]
     assert len(notices) == len([r for r in failed if r.order_key != f"conv:{CHRIS_CHAT}"])
+    text = " ".join(card_json(n.activity) for n in notices)
+    assert "Police (MASH) channel" in text and "Teams answered 403" in text
 
 
 async def test_teams_rate_limits_per_conversation_are_respected(bot: Bot) -> None:

@@ -96,9 +96,11 @@ async def _prefill_attendance(session: AsyncSession, d: Discussion) -> None:
                                    agency_kind=inv.agency_kind, present=inv.status == "accepted",
                                    apologies=None if inv.status == "accepted" else inv.answer_reason))  # fmt: skip
         elif person is None and agency is not None:
-            session.add(Attendance(discussion_id=d.id, name=f"(no one from {agency.name})", role="",
-                                   agency_id=agency.id, agency_name=agency.name, agency_kind=inv.agency_kind,
-                                   present=False, apologies=inv.answer_reason or inv.status))  # fmt: skip
+            accepted = inv.status == "accepted"  # e.g. the chair accepted on the agency's behalf
+            name = f"{agency.name} representative (name to confirm)" if accepted else f"No one confirmed from {agency.name}"
+            session.add(Attendance(discussion_id=d.id, name=name, role="", agency_id=agency.id, agency_name=agency.name,
+                                   agency_kind=inv.agency_kind, present=accepted,
+                                   apologies=None if accepted else (inv.answer_reason or inv.status)))  # fmt: skip
     await session.flush()
 
 
@@ -155,8 +157,9 @@ async def _fields_for(session: AsyncSession, d: Discussion, step_key: str, value
     notes: list[str] = []
     extra: list[tuple[str, str]] = []
     if step_key == "attendance":
-        fields = [FieldView(f"present:{a.id}", f"{a.name}, {a.role or 'role not given'}, {a.agency_name}: present",
-                            "toggle", value="true" if a.present else "false") for a in parts["attendance"]]  # fmt: skip
+        fields = [FieldView(f"present:{a.id}", ", ".join(x for x in (a.name, a.role, a.agency_name if a.person_id else "") if x)
+                            + ": present", "toggle", value="true" if a.present else "false")
+                  for a in parts["attendance"]]  # fmt: skip
         fields.append(FieldView("others", "Others present (one per line: name, job role, agency)", "multiline",
                                 value=saved.get("others", "")))  # fmt: skip
         fields.append(FieldView("apologies", "Apologies and reasons", "multiline", value=saved.get("apologies", "")))

@@ -186,8 +186,9 @@ async def _create(
             reason=req.reason,
             source=req.source,
         )
-        if req.kind == "csc" and chair.agency_id == inv.agency_id:
-            # The chair is the CSC manager (SX 6.6, GM): convening confirms CSC's attendance.
+        if req.kind == "csc" and chair.agency_id == inv.agency_id and not services.profile.chair_and_social_worker_both_required:
+            # The chair is the CSC manager (SX 6.6): convening confirms CSC's attendance. Where the
+            # profile needs the social worker too (GM), CSC is invited and must answer like the rest.
             inv.status, inv.person_id, inv.responded_at = "accepted", chair.id, now
         d.invitations.append(inv)
     await session.flush()

@@ -257,3 +257,33 @@ async def test_convene_by_mentioning_the_bot_in_a_channel(bot: Bot) -> None:
     await bot.drain()
     roster = [m for m in bot.connector.sent if m.conversation_id == summary.conversation_id and m is not summary]
     assert len(roster) == 1  # the roster follows the chair into the channel thread
+
+
+async def test_greater_manchester_profile_needs_the_social_worker_to_answer_too(sqlite_url: str, connector, clock) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import make_settings
+
+    gm = Bot(make_settings(sqlite_url, service_url=connector.url, profile="greater-manchester"), connector, clock)
+    await gm.start()
+    try:
+        await gm.say("chris", "convene CR-5150 at today 15:00")
+        await gm.drain()
+        summary = sent_to(gm, CHRIS_CHAT)[-1]
+        assert "social worker and the social work manager" in card_json(summary.activity)
+        await gm.click("chris", "send_invitations", verb_data(summary.activity, "send_invitations"), CHRIS_CHAT)
+        await gm.drain()
+        csc = await invitation_for(gm, "csc")
+        assert csc.status == "pending"
+        [thread] = sent_to(gm, "19:csc-sd@thread.tacv2;messageid=")  # the CSC team is invited in its channel
+        for prefix, who in (("19:police-sd", "pat"), ("19:health-sd", "hana")):
+            [t] = sent_to(gm, prefix)
+            await gm.click(who, "accept", verb_data(t.activity, "accept"), t.conversation_id)
+        await gm.drain()
+        roster_id = [m for m in sent_to(gm, CHRIS_CHAT) if "Roster" in card_json(m.activity)][0].activity_id
+        latest = [u for u in gm.connector.updates if u.activity_id == roster_id][-1]
+        assert "inquorate" in card_json(latest.activity).lower()  # not until the social worker confirms
+        await gm.click("sam", "accept", verb_data(thread.activity, "accept"), thread.conversation_id)
+        await gm.drain()
+        latest = [u for u in gm.connector.updates if u.activity_id == roster_id][-1]
+        assert "inquorate" not in card_json(latest.activity).lower() and "quorate" in card_json(latest.activity).lower()
+    finally:
+        await gm.stop()

@@ -145,3 +145,17 @@ async def test_a_flow_that_fails_rolls_back_and_says_so(bot: Bot, monkeypatch) -
     assert "nothing was changed" in texts(card_of(bot.connector.sent[-1].activity))
     status, body = await bot.click("chris", "status", {"discussion_id": "x"})
     assert status == 200 and body["statusCode"] == 400 and "nothing was changed" in body["value"]["message"]
+
+
+def test_sdbot_check_validates_the_directory_and_profile(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("Microsoft", "SDBOT_"))}
+    ok = subprocess.run([sys.executable, "-m", "bot.cli", "check"], env=env, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert ok.returncode == 0 and "17 agencies" in ok.stdout and "pan-sussex" in ok.stdout
+    bad = tmp_path / "directory.toml"
+    bad.write_text('[[agencies]]\nid = "police"\nname = "Police"\nkind = "foster-carer"\n')
+    wrong = subprocess.run([sys.executable, "-m", "bot.cli", "check"], env={**env, "SDBOT_DIRECTORY": str(bad)},
+                           capture_output=True, text=True, timeout=60, cwd=tmp_path)  # fmt: skip
+    assert wrong.returncode == 1 and "agency 'police'" in wrong.stderr and "foster carers must not attend" in wrong.stderr
+    missing = subprocess.run([sys.executable, "-m", "bot.cli", "check"], env={**env, "SDBOT_PROFILE": "atlantis"},
+                             capture_output=True, text=True, timeout=60, cwd=tmp_path)  # fmt: skip
+    assert missing.returncode == 1 and "atlantis" in missing.stderr

@@ -466,17 +466,53 @@ async def disagree(session: AsyncSession, services: Services, act: CardAction) -
                         discussion=d, at=act.now, disagreement=row.id, resolve_by=deadline.at)  # fmt: skip
     target = await chair_target(session, d)
     if target is not None:
-        notice = cards.notice_card(f"{d.case_ref}: professional disagreement registered",
-                                   [f"{person.name} ({person.role}) disagrees: {about[:500]}",
-                                    f"Stage: {services.profile.disagreement_stages[0]}. Resolve by "
-                                    f"{services.local(deadline.at):%a %d %b %H:%M} ({deadline.rule})."],
-                                   style="warning")  # fmt: skip
+        notice = disagreement_card(d.case_ref, row, person, services)
         await outbox.enqueue(session, target=target, payload=replies.card_activity(notice), discussion_id=d.id,
-                             purpose="disagreement")  # fmt: skip
+                             message_key=f"disagreement:{row.id}", purpose="disagreement")  # fmt: skip
     return CardReply(card=cards.notice_card(
         f"{d.case_ref}: disagreement registered",
         [f"The chair has been told. It must be resolved at {services.profile.disagreement_stages[0]} level by "
          f"{services.local(deadline.at):%a %d %b %H:%M}, or it goes to the next level."], style="good"))  # fmt: skip
+
+
+def disagreement_card(case_ref: str, row: Disagreement, person: Person | None, services: Services) -> dict[str, Any]:
+    """The chair's card for a disagreement: what, the stage and its deadline, and a way to
+    record how it was resolved (GM: resolved at practitioner level "and recorded")."""
+    from cards.common import card, execute, show_card, text
+
+    who = f"{person.name} ({person.role})" if person else row.raised_by_name
+    stage = services.profile.disagreement_stages[min(row.stage_index, len(services.profile.disagreement_stages) - 1)]
+    body = [text(f"{case_ref}: professional disagreement", weight="Bolder", size="Medium"),
+            text(f"{who} disagrees: {row.about[:500]}")]  # fmt: skip
+    if row.resolved_at:
+        body.append(text(f"Resolved {services.local(row.resolved_at):%a %d %b %H:%M}: {row.resolution}", color="Good"))
+        return card(body)
+    body.append(text(f"Stage: {stage}. Resolve by {services.local(row.resolve_by):%a %d %b %H:%M}, or it goes to "
+                     "the next level (SX 7.2).", color="Warning"))  # fmt: skip
+    return card(body, [show_card("Record resolution", [
+        {"type": "Input.Text", "id": "resolution", "label": "How was it resolved?", "isMultiline": True,
+         "isRequired": True, "errorMessage": "Say how it was resolved.", "maxLength": 2000},
+    ], execute("Save resolution", "resolve_disagreement", {"disagreement_id": row.id}, "positive"))])  # fmt: skip
+
+
+@action("resolve_disagreement")
+async def resolve_disagreement(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
+    raw = act.data.get("disagreement_id")
+    row = await session.get(Disagreement, raw) if isinstance(raw, str) and len(raw) <= 36 else None
+    if row is None:
+        return CardReply(card=cards.error_card("Unknown disagreement", "It does not exist."))
+    d = await queries.discussion(session, row.discussion_id)
+    if d is None or await _chair_of(session, d, act.actor.aad_object_id) is None:
+        return CardReply(card=cards.error_card("Only the chair records the resolution", "Nothing was changed."))
+    resolution = _s(act.data, "resolution", 2000)
+    if not resolution:
+        return CardReply(card=cards.error_card("Say how it was resolved", "Nothing was changed."))
+    if row.resolved_at is None:
+        row.resolved_at, row.resolution = act.now, resolution
+        await queries.audit(session, "disagreement_resolved", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
+                            discussion=d, at=act.now, disagreement=row.id)  # fmt: skip
+    raiser = await queries.person(session, row.raised_by_person_id)
+    return CardReply(card=disagreement_card(d.case_ref, row, raiser, services))
 
 
 @action("csc_not_present")

@@ -211,7 +211,7 @@ async def test_an_unresolved_disagreement_goes_to_the_next_level_once(bot: Bot) 
     status, body = await bot.click("pat", "disagree", {"discussion_id": did, "about": "S47 threshold not met in our view."})
     assert status == 200 and "practitioner" in json.dumps(body["value"])
     await bot.drain()
-    assert any("disagreement registered" in card_json(m.activity) for m in sent_to(bot, CHRIS_CHAT))
+    assert any("professional disagreement" in card_json(m.activity) for m in sent_to(bot, CHRIS_CHAT))
     sched = Scheduler(bot.state["factory"], bot.state["services"], bot.settings, clock=bot.clock.now)
     bot.clock.advance(days=3)  # inside the working week
     await sched.run_once()
@@ -227,3 +227,24 @@ async def test_an_unresolved_disagreement_goes_to_the_next_level_once(bot: Bot) 
     assert {n["name"] for n in raised[0].notified} == {"Dee Duty", "Ina Inspector"}  # the two agencies' line managers
     pings = [m for m in sent_to(bot, "19:escalations@thread.tacv2") if "disagreement" in m.activity.get("text", "").lower()]
     assert len(pings) == 1 and "S47 threshold" not in json.dumps(pings[0].activity)  # what it is about stays out of channels
+
+
+async def test_the_chair_records_how_a_disagreement_was_resolved_and_it_stops_escalating(bot: Bot) -> None:
+    did = await held(bot, "CR-2006", flags="school")
+    await bot.click("pat", "disagree", {"discussion_id": did, "about": "Joint S47 not needed."})
+    await bot.drain()
+    [card_msg] = [m for m in sent_to(bot, CHRIS_CHAT) if "professional disagreement" in card_json(m.activity)]
+    data = verb_data(card_msg.activity, "resolve_disagreement")
+    status, body = await bot.click("pat", "resolve_disagreement", {**data, "resolution": "x"})
+    assert "only the chair" in json.dumps(body).lower()
+    status, body = await bot.click("chris", "resolve_disagreement", {**data, "resolution": "Agreed single-agency S47 after discussion."},
+                                   CHRIS_CHAT)  # fmt: skip
+    assert status == 200 and "Resolved" in json.dumps(body["value"])
+    bot.clock.advance(days=10)
+    await Scheduler(bot.state["factory"], bot.state["services"], bot.settings, clock=bot.clock.now).run_once()
+    async with bot.state["factory"]() as session:
+        assert not [e for e in (await session.scalars(select(Escalation))).all() if e.kind == "disagreement"]
+        exported = await case_record(session, "CR-2006", LONDON)
+    assert exported is not None
+    [g] = exported["discussions"][0]["disagreements"]
+    assert g["resolution"].startswith("Agreed single-agency") and g["resolved_at"]

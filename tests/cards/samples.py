@@ -126,9 +126,25 @@ def all_cards() -> dict[str, dict[str, Any]]:
         "agenda-last": agenda_card(AgendaView(step_index=14, last=True, **agenda)),
         "action-open": action_card(ActionView("a-1", "CR-1234", "See the child alone", "Sam Social", "CSC", NOW, "Wishes", "open")),
         "action-done": action_card(ActionView("a-1", "CR-1234", "See the child alone", "Sam Social", "CSC", NOW, "Wishes", "done", NOW)),
+        **disagreement_cards(),
         "record-approvable": record_card(RecordView(circulated_at=None, approvable=True, **record)),
         "record-circulated": record_card(RecordView(circulated_at=NOW, approvable=False, **record)),
     }  # fmt: skip
+
+
+def disagreement_cards() -> dict[str, dict[str, Any]]:
+    from dialogs.meeting import disagreement_card
+    from dialogs.services import Services
+    from procedure import load_profile
+    from storage.models import Disagreement
+
+    services = Services.build(load_profile())
+    row = Disagreement(id="g-1", discussion_id="d-1", raised_by_name="Pat Lead", about="S47 threshold not met",
+                       stage_index=0, resolve_by=NOW + timedelta(days=7))  # fmt: skip
+    done = Disagreement(id="g-2", discussion_id="d-1", raised_by_name="Pat Lead", about="S47 threshold not met",
+                        stage_index=1, resolve_by=NOW, resolved_at=NOW, resolution="Agreed")  # fmt: skip
+    return {"disagreement-open": disagreement_card("CR-1234", row, None, services),
+            "disagreement-resolved": disagreement_card("CR-1234", done, None, services)}
 
 
 def activities() -> dict[str, dict[str, Any]]:

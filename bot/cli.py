@@ -30,6 +30,7 @@ examples:
   sdbot migrate                      create or upgrade the database
   sdbot export CR-1234 --format md   print the record of case CR-1234
   sdbot package --out sdbot.zip      build the Teams app package to upload
+  sdbot purge --dry-run              list cases past the retention period
 """
 
 
@@ -53,6 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument("--out", default="build/sdbot-teams-app.zip", help="where to write the zip")
     package.add_argument("--version", default="1.0.0", help="app version in the manifest")
     sub.add_parser("check", help="validate the directory file and the procedure profile, then exit")
+    purge = sub.add_parser("purge", help="delete cases past the profile's retention period (leaves an audit entry)")
+    purge.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
     return parser
 
 
@@ -84,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         return _package(settings, Path(args.out), args.version)
     if args.command == "check":
         return _check(settings)
+    if args.command == "purge":
+        return asyncio.run(_purge(settings, args.dry_run))
     parser.print_help()
     return 2
 
@@ -121,6 +126,30 @@ def _package(settings, out: Path, version: str) -> int:  # type: ignore[no-untyp
     out.parent.mkdir(parents=True, exist_ok=True)
     path = build_package(out, bot_id=bot_id, version=version)
     print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+    return 0
+
+
+async def _purge(settings, dry_run: bool) -> int:  # type: ignore[no-untyped-def]
+    import getpass
+    from datetime import timedelta
+
+    from procedure import load_profile
+    from storage.db import create_engine, session_factory, transaction
+    from storage.models import utcnow
+    from storage.retention import purge
+
+    years = load_profile(settings.profile or None).retention_years
+    cutoff = utcnow() - timedelta(days=round(365.25 * years))
+    engine = create_engine(settings.database_url)
+    try:
+        async with transaction(session_factory(engine)) as session:
+            expired = await purge(session, cutoff, f"sdbot purge ({getpass.getuser()})", dry_run=dry_run)
+    finally:
+        await engine.dispose()
+    verb = "would delete" if dry_run else "deleted"
+    print(f"retention {years} years (cases ended before {cutoff:%d %b %Y}): {verb} {len(expired)} case(s)")
+    for case_ref, ids in sorted(expired.items()):
+        print(f"  {case_ref}: {len(ids)} discussion(s)")
     return 0
 
 

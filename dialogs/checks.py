@@ -248,9 +248,8 @@ class ActionsDue:
         from dialogs import replies
         from dialogs.escalate import person_target
         from storage import outbox
-        from storage.models import Action
 
-        row = await session.get(Action, action_id)
+        row = await queries.action(session, action_id)
         if row is None or row.status != "open":
             return 0
         d = await queries.discussion(session, row.discussion_id)
@@ -316,9 +315,8 @@ class DisagreementsDue:
 
     async def run(self, session: AsyncSession, services: Services, disagreement_id: str, now: datetime) -> int:
         from procedure import disagreement_resolve_by
-        from storage.models import Disagreement
 
-        g = await session.get(Disagreement, disagreement_id)
+        g = await queries.disagreement(session, disagreement_id)
         if g is None or g.resolved_at is not None or g.resolve_by > now:
             return 0
         d = await queries.discussion(session, g.discussion_id)

@@ -497,8 +497,7 @@ def disagreement_card(case_ref: str, row: Disagreement, person: Person | None, s
 
 @action("resolve_disagreement")
 async def resolve_disagreement(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
-    raw = act.data.get("disagreement_id")
-    row = await session.get(Disagreement, raw) if isinstance(raw, str) and len(raw) <= 36 else None
+    row = await queries.disagreement(session, act.data.get("disagreement_id"))
     if row is None:
         return CardReply(card=cards.error_card("Unknown disagreement", "It does not exist."))
     d = await queries.discussion(session, row.discussion_id)

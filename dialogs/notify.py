@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from dialogs import replies
 from storage import outbox, queries
-from storage.models import Agency, OutboxMessage
+from storage.models import OutboxMessage
 
 PURPOSES = {"invitation": "The invitation", "meeting": "The meeting card", "action": "The action card",
             "record": "The record", "reminder": "A reminder"}  # fmt: skip
@@ -21,9 +21,7 @@ async def _recipient(session: AsyncSession, row: OutboxMessage) -> str:
         person = await queries.person(session, target.get("person_id"))
         return person.name if person else "a person"
     if target.get("kind") == "channel":
-        from sqlalchemy import select
-
-        agency = await session.scalar(select(Agency).where(Agency.channel_id == target.get("channel_id")))
+        agency = await queries.agency_by_channel(session, target.get("channel_id"))
         return f"the {agency.name} channel" if agency else "a channel"
     return "a conversation"
 

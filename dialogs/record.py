@@ -135,10 +135,9 @@ async def approve_circulation(session: AsyncSession, services: Services, act: Ca
 
 @action("action_done")
 async def action_done(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
-    from storage.models import Action
 
     action_id = act.data.get("action_id")
-    row = await session.get(Action, action_id) if isinstance(action_id, str) and len(action_id) <= 36 else None
+    row = await queries.action(session, action_id)
     person = await queries.person_by_aad(session, act.actor.aad_object_id)
     if row is None:
         return CardReply(card=cards.error_card("Unknown action", "This action does not exist."))

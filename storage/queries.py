@@ -228,3 +228,21 @@ async def open_actions(session: AsyncSession) -> list[Action]:
 
 async def open_disagreements(session: AsyncSession) -> list[Disagreement]:
     return list((await session.scalars(select(Disagreement).where(Disagreement.resolved_at.is_(None)))).all())
+
+
+async def action(session: AsyncSession, action_id: Any) -> Action | None:
+    if not isinstance(action_id, str) or len(action_id) > 36:
+        return None
+    return await session.get(Action, action_id)
+
+
+async def disagreement(session: AsyncSession, disagreement_id: Any) -> Disagreement | None:
+    if not isinstance(disagreement_id, str) or len(disagreement_id) > 36:
+        return None
+    return await session.get(Disagreement, disagreement_id)
+
+
+async def agency_by_channel(session: AsyncSession, channel_id: str | None) -> Agency | None:
+    if not channel_id:
+        return None
+    return await session.scalar(select(Agency).where(Agency.channel_id == channel_id).limit(1))

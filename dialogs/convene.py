@@ -108,6 +108,10 @@ async def convene_form(session: AsyncSession, services: Services, act: CardActio
             errors["format"] = "Choose Teams meeting, telephone or in person."
     if request.referral_at > act.now:
         errors["referral"] = "The referral time is in the future."
+    try:
+        parse.check_times(request, act.now)
+    except InputError as e:
+        errors[e.field or "at"] = str(e)
     if errors:
         return CardReply(card=form_card(values, errors))
     if not request.concerns:

@@ -102,6 +102,7 @@ def convene(text: str, now: datetime, tz: str) -> ConveneRequest:
         request.action_at = when(parts["action"], now, tz, "action")
     if "at" in parts:
         request.at = when(parts["at"], now, tz, "at")
+    check_times(request, now)
     if "format" in parts:
         fmt = parts["format"].lower()
         if fmt not in FORMATS:
@@ -110,6 +111,16 @@ def convene(text: str, now: datetime, tz: str) -> ConveneRequest:
     if not request.concerns:
         request.concerns = ["significant-harm"]
     return request
+
+
+def check_times(request: ConveneRequest, now: datetime) -> None:
+    """Times that cannot be right: action taken in the future, a start already past."""
+    from datetime import timedelta
+
+    if request.action_at is not None and request.action_at > now + timedelta(minutes=5):
+        raise InputError("action: the protective action time is in the future.", field="action")
+    if request.at is not None and request.at < now - timedelta(minutes=5):
+        raise InputError("at: the proposed start is in the past.", field="at")
 
 
 def concern_choices() -> list[tuple[str, str]]:

@@ -205,9 +205,11 @@ async def test_rejections_change_nothing(bot: Bot) -> None:
     await bot.say("chris", "convene CR-9 concerns meteor")
     await bot.say("chris", "convene CR-9 at blursday 25pm")
     await bot.say("chris", "convene CR-9 colour blue")
+    await bot.say("chris", "convene CR-9 at today 08:00")  # 09:00 now: already past
     await bot.drain()
     replies = [card_json(m.activity) for m in bot.connector.sent]
-    assert len(replies) == 5
+    assert len(replies) == 6
+    assert "in the past" in replies[5]
     assert "chair" in replies[0].lower()
     assert "wings" in replies[1] and "medical" in replies[1]
     assert "meteor" in replies[2] and "serious-injury" in replies[2]

@@ -34,23 +34,30 @@ RATE_LIMITS = ((1.0, 7), (2.0, 8), (30.0, 60))
 SAFETY_MARGIN = 0.15
 
 
+def wait_needed(history: list[float], now: float, limits: tuple[tuple[float, int], ...] = RATE_LIMITS) -> float:
+    """Seconds to wait before the next send, given the times of earlier sends."""
+    wait = 0.0
+    for window, count in limits:
+        recent = sorted(t for t in history if now - t < window + SAFETY_MARGIN)
+        if len(recent) >= count:
+            # A margin: Teams counts arrivals, and requests do not arrive evenly spaced.
+            wait = max(wait, window + SAFETY_MARGIN - (now - recent[-count]))
+    return wait
+
+
 class RateLimiter:
+    """This process's own sends (monotonic clock), for sends not yet recorded in the database."""
+
     def __init__(self, limits: tuple[tuple[float, int], ...] = RATE_LIMITS):
         self._limits = limits
         self._sent: dict[str, deque[float]] = defaultdict(deque)
 
     def wait_needed(self, conversation: str, now: float) -> float:
         sent = self._sent[conversation]
-        longest = max(w for w, _ in self._limits)
+        longest = max(w for w, _ in self._limits) + SAFETY_MARGIN
         while sent and now - sent[0] > longest:
             sent.popleft()
-        wait = 0.0
-        for window, count in self._limits:
-            recent = [t for t in sent if now - t < window + SAFETY_MARGIN]
-            if len(recent) >= count:
-                # A margin: Teams counts arrivals, and requests do not arrive evenly spaced.
-                wait = max(wait, window + SAFETY_MARGIN - (now - recent[-count]))
-        return wait
+        return wait_needed(list(sent), now, self._limits)
 
     def record(self, conversation: str, now: float) -> None:
         self._sent[conversation].append(now)
@@ -161,7 +168,12 @@ class OutboxWorker:
         raise _Permanent("no service URL known yet: nobody has talked to the bot in this tenant")
 
     async def _pace(self, conversation_id: str) -> None:
-        wait = self._limiter.wait_needed(conversation_id, time.monotonic())
+        # Teams limits the bot, not one process: sends by other instances count too, and
+        # they are in the database.
+        async with self._factory() as session:
+            others = await q.sent_times(session, conversation_id, utcnow() - timedelta(seconds=35))
+        shared = wait_needed([t.timestamp() for t in others], time.time())
+        wait = max(shared, self._limiter.wait_needed(conversation_id, time.monotonic()))
         if wait > 0:
             await asyncio.sleep(wait)
         self._limiter.record(conversation_id, time.monotonic())

@@ -175,6 +175,18 @@ async def settle_failed(session: AsyncSession, row_id: int, error: str) -> Outbo
     return row
 
 
+async def sent_times(session: AsyncSession, conversation_id: str, since: datetime) -> list[datetime]:
+    """When messages to a conversation were delivered recently (by any instance)."""
+    rows = await session.scalars(
+        select(OutboxMessage.sent_at).where(
+            OutboxMessage.conversation_id == conversation_id,
+            OutboxMessage.status == "sent",
+            OutboxMessage.sent_at >= since,
+        )
+    )
+    return [t for t in rows.all() if t is not None]
+
+
 async def sent_message(session: AsyncSession, key: str) -> SentMessage | None:
     return await session.get(SentMessage, key)
 

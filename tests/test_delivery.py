@@ -4,6 +4,7 @@ marked failed and the chair is told."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import defaultdict
 
@@ -78,3 +79,30 @@ async def test_teams_rate_limits_per_conversation_are_respected(bot: Bot) -> Non
         assert len(in_one_second) <= 7  # Teams: 7 sends per second per conversation
     assert times[-1] - times[0] >= 2.0  # 16 messages need at least three 1-second windows
     assert [m.activity["text"] for m in bot.connector.sent if m.conversation_id == "a:busy"] == [f"busy {i}" for i in range(16)]
+
+
+async def test_rate_limits_hold_across_two_workers(bot: Bot) -> None:
+    from bot.connector import ConnectorClient
+    from bot.outbox import OutboxWorker
+
+    target = {"kind": "conversation", "conversation_id": "a:shared", "service_url": bot.connector.url}
+    async with transaction(bot.state["factory"]) as session:
+        for i in range(14):
+            await outbox.enqueue(session, target=target, payload={"type": "message", "text": f"m {i}"})
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        second = OutboxWorker(bot.state["factory"], ConnectorClient(http), bot.settings)
+        # Two workers (as two instances would) drain the same conversation, in turns.
+        for _ in range(40):
+            await asyncio.gather(second.run_once(), bot.state["worker"].run_once())
+            async with bot.state["factory"]() as session:
+                if await outbox.pending_count(session) == 0:
+                    break
+    await bot.drain()
+    times = sorted(r.at for r in bot.connector.requests if r.conversation_id == "a:shared" and r.status == 200)
+    assert len(times) == 14
+    assert all(len([t for t in times[i:] if t - times[i] < 1.0]) <= 7 for i in range(len(times)))
+    async with bot.state["factory"]() as session:
+        owners = {r.lease_owner for r in await outbox.messages(session) if r.conversation_id == "a:shared"}
+    assert len(owners) == 2

@@ -61,9 +61,14 @@ def outline(x: int, y: int) -> Pixel:
     return (255, 255, 255, 255) if border or (inside and _on_check(u, v, 0.05)) else (255, 255, 255, 0)
 
 
+def draw() -> dict[str, bytes]:
+    """The two icons, as the PNG files committed beside this module."""
+    return {"color.png": png(192, 192, color), "outline.png": png(32, 32, outline)}
+
+
 def main() -> None:
-    (HERE / "color.png").write_bytes(png(192, 192, color))
-    (HERE / "outline.png").write_bytes(png(32, 32, outline))
+    for name, data in draw().items():
+        (HERE / name).write_bytes(data)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
-"""Adaptive Card 1.5 builders: pure functions from data to the JSON Teams renders."""
+"""Adaptive Card 1.5 builders: pure functions from data to the JSON Teams renders.
+
+One module per card family (`convene`, `invitation`, `roster`, `meeting`, `common`); the data
+each card shows is in `views`. No I/O, no Bot Framework: a card is a dict.
+"""
 
 from cards.common import attachment, error_card, help_card, mention_message, notice_card
 from cards.convene import convene_form, convene_summary
+from cards.format import fmt_when, time_left
 from cards.invitation import invitation
 from cards.roster import escalation_card, roster
 from cards.views import (
@@ -18,5 +23,6 @@ from cards.views import (
 __all__ = [
     "ConveneFormView", "ConveneSummary", "EscalationLine", "EscalationView", "InvitationView", "InviteeLine",
     "RosterRow", "RosterView", "attachment", "convene_form", "convene_summary", "error_card",
-    "escalation_card", "help_card", "invitation", "mention_message", "notice_card", "roster",
+    "escalation_card", "fmt_when", "help_card", "invitation", "mention_message", "notice_card", "roster",
+    "time_left",
 ]  # fmt: skip

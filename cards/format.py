@@ -1,31 +1,62 @@
-"""How times read on a card: UK style, in the datetime's own zone."""
+"""How times read on a card: UK style, in the datetime's own zone, whatever the process locale."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def fmt_when(dt: datetime | None) -> str:
+    """'Mon 23 Nov 2026, 14:00', in `dt`'s own zone (the dialogs convert to local time)."""
     if dt is None:
         return "not set"
-    return f"{dt:%a} {dt.day} {dt:%b %Y}, {dt:%H:%M}"
+    return f"{_DAYS[dt.weekday()]} {dt.day} {_MONTHS[dt.month - 1]} {dt.year}, {dt:%H:%M}"
 
 
-def _span(minutes: int) -> str:
+def fmt_duration(span: timedelta) -> str:
+    """A wall-clock span, rounded down: '2 h 15 min', '1 day 3 h', 'under 1 min'.
+
+    Minutes are left out once the span is a day or more: nobody plans to the minute then.
+    """
+    minutes = int(abs(span).total_seconds() // 60)
     days, rest = divmod(minutes, 24 * 60)
     hours, mins = divmod(rest, 60)
-    parts = []
+    parts: list[str] = []
     if days:
-        parts.append(f"{days} d")
+        parts.append(f"{days} day" if days == 1 else f"{days} days")
     if hours:
         parts.append(f"{hours} h")
-    if mins or not parts:
+    if mins and not days:
         parts.append(f"{mins} min")
-    return " ".join(parts)
+    return " ".join(parts) or "under 1 min"
+
+
+def _between(start: datetime, end: datetime) -> timedelta:
+    # Python subtracts two datetimes of the same zone as naive wall times (an hour out across a
+    # clock change); in UTC the span is the real time elapsed.
+    return end.astimezone(UTC) - start.astimezone(UTC)
 
 
 def time_left(now: datetime, deadline: datetime) -> str:
-    minutes = int((deadline - now).total_seconds() // 60)
-    if minutes >= 0:
-        return f"{_span(minutes)} left"
-    return f"overdue by {_span(-minutes)}"
+    """'2 h 15 min left' or 'overdue by 1 h 5 min': real elapsed time, not working days."""
+    span = _between(now, deadline)
+    if span >= timedelta(0):
+        return f"{fmt_duration(span)} left"
+    return f"overdue by {fmt_duration(span)}"
+
+
+def starts_in(now: datetime, start: datetime | None) -> str:
+    """'starts in 6 h', 'started 20 min ago', or 'start time not set'."""
+    if start is None:
+        return "start time not set"
+    span = _between(now, start)
+    if span >= timedelta(0):
+        return f"starts in {fmt_duration(span)}"
+    return f"started {fmt_duration(span)} ago"
+
+
+def is_after(a: datetime, b: datetime) -> bool:
+    """a later than b in real time (also across a clock change's repeated hour)."""
+    return _between(b, a) > timedelta(0)

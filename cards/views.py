@@ -1,4 +1,9 @@
-"""The data each card shows. Filled by `dialogs/`; cards never see the database."""
+"""The data each card shows. Filled by `dialogs/`; cards never see the database.
+
+Labels arrive as plain strings (the dialogs look them up), so `cards/` depends on nothing of
+ours. Every datetime is timezone-aware and shown in its own zone. Nothing here identifies a
+child: a case is its case reference, and every name is a professional's or an agency's.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +15,20 @@ from datetime import datetime
 class InviteeLine:
     agency_id: str
     agency_name: str
-    kind_label: str
-    reason: str
+    kind_label: str  # what requirement it meets, e.g. "Police", "Paediatrician"
+    reason: str  # why it is invited, with its source
     required: bool
-    reach: str
+    reach: str  # how the bot will reach it, e.g. "new thread in Police (MASH)'s Teams channel"
 
 
 @dataclass(frozen=True)
 class ConveneSummary:
     discussion_id: str
     case_ref: str
-    kind: str
+    kind: str  # "initial" | "review"
     referral_at: datetime
-    concerns: list[str]
-    flags: list[str]
+    concerns: list[str]  # labels
+    flags: list[str]  # labels
     convene_by: datetime
     convene_by_rule: str
     convene_by_note: str | None
@@ -39,9 +44,9 @@ class ConveneSummary:
 
 @dataclass(frozen=True)
 class ConveneFormView:
-    values: dict[str, str]
-    errors: dict[str, str]
-    concern_choices: list[tuple[str, str]]
+    values: dict[str, str]  # what the chair entered, kept when the form comes back with errors
+    errors: dict[str, str]  # field id -> what is wrong (server-side validation)
+    concern_choices: list[tuple[str, str]]  # (code, label)
     flag_choices: list[tuple[str, str]]
     format_choices: list[tuple[str, str]]
 
@@ -60,14 +65,18 @@ class InvitationView:
     meeting_url: str | None
     meeting_note: str | None
     chair_name: str
-    status: str
+    status: str  # pending | accepted | declined | withdrawn | delegated
     responder_name: str | None
     responded_at: datetime | None
     late: bool
     delegated_to_name: str | None
-    colleagues: list[tuple[str, str]]
+    colleagues: list[tuple[str, str]]  # (person id, name): who it may be delegated to
     now: datetime
-    answer_reason: str | None = None
+    answer_reason: str | None = None  # the reason given with a decline or withdrawal
+    late_window_hours: int | None = None  # the profile's late-withdrawal window, for the warning
+    # True only for a copy one person sees (a personal chat, or the card answering their click):
+    # then the free-text reason is shown. Channel copies say a reason was given, not what it was.
+    private_copy: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,14 +103,14 @@ class EscalationLine:
 class RosterView:
     discussion_id: str
     case_ref: str
-    status: str
+    status: str  # a label, e.g. "Invitations sent"
     convene_by: datetime
     convene_by_rule: str
     now: datetime
     scheduled_for: datetime | None
     rows: list[RosterRow]
     quorate: bool
-    missing: list[str]
+    missing: list[str]  # what the quorum still needs, in words
     escalations: list[EscalationLine]
     meeting_url: str | None
     updated_at: datetime

@@ -22,20 +22,22 @@ from dialogs.router import COMMANDS
 from procedure import CONCERNS, FLAGS, PROFESSIONAL_DIFFERENCE_STATEMENT
 
 L = ZoneInfo("Europe/London")
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=L)
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=L)  # Monday
 DEADLINE = datetime(2026, 11, 23, 23, 59, tzinfo=L)
+RULE = "same day as the referral: serious physical injury (SX 6.6 Timing)"
+FORMATS = [("teams", "Teams meeting"), ("phone", "Telephone"), ("in-person", "In person")]
 INVITEES = [
     cards.InviteeLine("police", "Police (MASH)", "Police", "statutory partner: the police", True, "new thread in Police (MASH)'s Teams channel"),
     cards.InviteeLine("paediatrics", "Community Paediatrics", "Paediatrician", "significant medical implications", True, "personal chat with Dr Pia Paed"),
     cards.InviteeLine("", "Education setting (not in the directory)", "Education setting", "the child attends a school", False, "no Teams contact: the chair must invite by phone"),
-]
+]  # fmt: skip
 
 
 def summary(**overrides: Any) -> cards.ConveneSummary:
     values: dict[str, Any] = dict(
         discussion_id="d-1", case_ref="CR-1234", kind="initial", referral_at=NOW - timedelta(minutes=20),
         concerns=[CONCERNS["serious-injury"]], flags=[FLAGS["medical"], FLAGS["school"]], convene_by=DEADLINE,
-        convene_by_rule="same day as the referral: serious physical injury (SX 6.6 Timing)", convene_by_note=None,
+        convene_by_rule=RULE, convene_by_note=None,
         now=NOW, scheduled_for=NOW + timedelta(hours=6), format_label="Teams meeting", invitees=INVITEES,
         planning_notes=["Plan an interpreter or intermediary (SX 6.6)."], meeting_url=None,
         meeting_note="The chair will add the Teams meeting link.", invitations_sent=False,
@@ -56,17 +58,25 @@ def invitation(**overrides: Any) -> cards.InvitationView:
     return cards.InvitationView(**values)
 
 
-def roster(quorate: bool) -> cards.RosterView:
+def roster(quorate: bool, **overrides: Any) -> cards.RosterView:
     rows = [
         cards.RosterRow("Children's Social Care", "Children's social care", True, "accepted", "Chris Chair", NOW, False, None),
         cards.RosterRow("Police (MASH)", "Police", True, "withdrawn" if not quorate else "accepted", "Olly Officer", NOW, not quorate,
                         "Called to an incident" if not quorate else None),
         cards.RosterRow("Health Safeguarding Team", "Health", True, "accepted", "Hana Health", NOW, False, None),
         cards.RosterRow("Education", "Education setting", False, "pending", None, None, False, None),
+        cards.RosterRow("Adult Services", "Adult services", False, "declined", "Ada Adult", NOW, False, "On leave"),
+        cards.RosterRow("Community Paediatrics", "Paediatrician", True, "delegated", "Dr Pia Paed", None, False, None),
     ]  # fmt: skip
-    escalations = [] if quorate else [cards.EscalationLine("Late withdrawal (SX 6.6)", NOW, ["Ina Inspector"], "Police (MASH)")]
-    return cards.RosterView("d-1", "CR-1234", "Invitations sent", DEADLINE, "same day (SX 6.6)", NOW, NOW + timedelta(hours=6),
-                            rows, quorate, [] if quorate else ["the police"], escalations, None, NOW)  # fmt: skip
+    escalations = [] if quorate else [cards.EscalationLine("Late withdrawal (SX 6.6)", NOW, ["Ina Inspector"], "Police (MASH)"),
+                                      cards.EscalationLine("Inquorate before the start", NOW, [], None)]  # fmt: skip
+    values: dict[str, Any] = dict(
+        discussion_id="d-1", case_ref="CR-1234", status="Invitations sent", convene_by=DEADLINE, convene_by_rule=RULE,
+        now=NOW, scheduled_for=NOW + timedelta(hours=6), rows=rows, quorate=quorate,
+        missing=[] if quorate else ["the police"], escalations=escalations, meeting_url=None, updated_at=NOW,
+    )  # fmt: skip
+    values.update(overrides)
+    return cards.RosterView(**values)
 
 
 def fields() -> list[FieldView]:
@@ -80,40 +90,85 @@ def fields() -> list[FieldView]:
     ]
 
 
-def all_cards() -> dict[str, dict[str, Any]]:
-    mentions = [("29:ina", "Ina Inspector")]
-    record = dict(discussion_id="d-1", case_ref="CR-1234", held_at=NOW, decisions=[("s47", "S47 joint", "Unexplained injuries")],
-                  actions=[("See the child alone", "Sam Social", NOW + timedelta(days=1))], disagreements=["Pat Lead: single agency"],
-                  circulate_by=NOW + timedelta(days=1), icpc_by=NOW + timedelta(days=21), recipients=["Pat Lead", "Dr Gina GP"])  # fmt: skip
-    agenda = dict(discussion_id="d-1", case_ref="CR-1234", step_count=15, step_key="risk", title="Risk", prompt="Level of risk",
-                  source="GM Roles", fields=fields())  # fmt: skip
+def form(values: dict[str, str], errors: dict[str, str]) -> cards.ConveneFormView:
+    return cards.ConveneFormView(values, errors, list(CONCERNS.items()), list(FLAGS.items()), FORMATS)
+
+
+# Every agency kind invited at once, with long reasons: the largest summary a chair can get.
+MANY = [cards.InviteeLine(f"agency-{n}", f"Agency number {n} with a long name", "Specialist", "x" * 300, n % 2 == 0,
+                          "personal chat with " + ", ".join(f"Person {k}" for k in range(8))) for n in range(20)]  # fmt: skip
+
+
+def convene_cards() -> dict[str, dict[str, Any]]:
+    all_errors = {key: f"problem with {key}" for key in ("case_ref", "referral", "concerns", "flags", "action", "at", "format")}
     return {
-        "help": cards.help_card(COMMANDS),
-        "error": cards.error_card("I could not read that", "'wings' is not a flag code.", list(FLAGS)),
-        "error-plain": cards.error_card("Only a chair can do that", "Ask your team manager."),
-        **{f"notice-{style}": cards.notice_card("Title", ["line one", "line two"], style)
-           for style in ("default", "good", "warning", "attention", "emphasis")},
         "summary-draft": cards.convene_summary(summary()),
         "summary-no-time": cards.convene_summary(summary(scheduled_for=None)),
         "summary-after-deadline": cards.convene_summary(summary(scheduled_for=DEADLINE + timedelta(days=1))),
         "summary-sent": cards.convene_summary(summary(invitations_sent=True, meeting_url="https://teams.example.test/l/x")),
         "summary-review-complex": cards.convene_summary(summary(kind="review", convene_by_note="Complex abuse: as soon as practicable")),
         "summary-overdue": cards.convene_summary(summary(now=DEADLINE + timedelta(hours=1))),
-        "form-empty": cards.convene_form(cards.ConveneFormView({}, {}, list(CONCERNS.items()), list(FLAGS.items()),
-                                                               [("teams", "Teams meeting"), ("phone", "Telephone")])),
-        "form-errors": cards.convene_form(cards.ConveneFormView({"case_ref": "CR-1", "at": "blursday"}, {"at": "could not read"},
-                                                                list(CONCERNS.items()), list(FLAGS.items()), [("teams", "Teams")])),
+        "summary-nothing-flagged": cards.convene_summary(summary(concerns=[], flags=[], invitees=[], planning_notes=[], meeting_note=None)),
+        "summary-largest": cards.convene_summary(summary(invitees=MANY, flags=list(FLAGS.values()), concerns=list(CONCERNS.values()),
+                                                         planning_notes=["y" * 200] * 5)),
+        "form-empty": cards.convene_form(form({}, {})),
+        "form-errors": cards.convene_form(form({"case_ref": "CR-1", "at": "blursday"}, {"at": "could not read"})),
+        "form-every-error": cards.convene_form(form({"case_ref": "CR 1", "concerns": "", "flags": "medical,school", "format": "phone"},
+                                                    {**all_errors, "concern": "'x' is not a concern code", "other": "something else"})),
+    }  # fmt: skip
+
+
+def invitation_cards() -> dict[str, dict[str, Any]]:
+    answered = dict(responder_name="Pat Lead", responded_at=NOW, private_copy=True)
+    return {
         "invitation-pending": cards.invitation(invitation()),
         "invitation-pending-no-colleagues": cards.invitation(invitation(colleagues=[], meeting_url=None, meeting_note="Link to follow")),
-        "invitation-accepted": cards.invitation(invitation(status="accepted", responder_name="Pat Lead", responded_at=NOW)),
-        "invitation-declined": cards.invitation(invitation(status="declined", responder_name="Pat Lead", responded_at=NOW, answer_reason="Court")),
+        "invitation-pending-no-time": cards.invitation(invitation(scheduled_for=None, kind="review", required=False)),
+        "invitation-accepted": cards.invitation(invitation(status="accepted", **answered)),
+        "invitation-accepted-window": cards.invitation(invitation(status="accepted", late_window_hours=24, **answered)),
+        "invitation-declined": cards.invitation(invitation(status="declined", answer_reason="Court", **answered)),
+        "invitation-declined-late": cards.invitation(invitation(status="declined", late=True, answer_reason="Court", **answered)),
+        "invitation-withdrawn": cards.invitation(invitation(status="withdrawn", answer_reason="Rota change", **answered)),
         "invitation-withdrawn-late": cards.invitation(invitation(status="withdrawn", late=True, responder_name="Olly Officer",
-                                                                responded_at=NOW, answer_reason="Incident")),
+                                                                responded_at=NOW, answer_reason="Incident", private_copy=True)),
+        "invitation-withdrawn-late-channel": cards.invitation(invitation(status="withdrawn", late=True, responder_name="Olly Officer",
+                                                                        responded_at=NOW, answer_reason="Incident")),
         "invitation-delegated": cards.invitation(invitation(status="delegated", delegated_to_name="Olly Officer")),
+    }  # fmt: skip
+
+
+def roster_cards() -> dict[str, dict[str, Any]]:
+    mentions = [("29:ina", "Ina Inspector"), ("29:dee", "Dee Duty")]
+    return {
         "roster-quorate": cards.roster(roster(True)),
         "roster-inquorate": cards.roster(roster(False)),
+        "roster-overdue-no-time": cards.roster(roster(False, now=DEADLINE + timedelta(minutes=65), scheduled_for=None, missing=[],
+                                                      meeting_url="https://teams.example.test/l/x")),
+        "roster-empty": cards.roster(roster(False, rows=[], escalations=[])),
         "escalation": cards.escalation_card(cards.EscalationView("Late withdrawal (SX 6.6)", "CR-1234", "Police withdrew late.",
-                                                                 "Send a replacement.", mentions, NOW)),
+                                                                 "Send a replacement.", mentions[:1], NOW)),
+        "escalation-two-no-time": cards.escalation_card(cards.EscalationView("CSC absent", "CR-1234", "CSC is not present.",
+                                                                             "Send a CSC manager now.", mentions)),
+    }  # fmt: skip
+
+
+def common_cards() -> dict[str, dict[str, Any]]:
+    return {
+        "help": cards.help_card(COMMANDS),
+        "error": cards.error_card("I could not read that", "'wings' is not a flag code.", list(FLAGS)),
+        "error-plain": cards.error_card("Only a chair can do that", "Ask your team manager."),
+        **{f"notice-{style}": cards.notice_card("Title", ["line one", "", "line two"], style)
+           for style in ("default", "good", "warning", "attention", "emphasis", "no-such-style")},
+    }  # fmt: skip
+
+
+def meeting_cards() -> dict[str, dict[str, Any]]:
+    record = dict(discussion_id="d-1", case_ref="CR-1234", held_at=NOW, decisions=[("s47", "S47 joint", "Unexplained injuries")],
+                  actions=[("See the child alone", "Sam Social", NOW + timedelta(days=1))], disagreements=["Pat Lead: single agency"],
+                  circulate_by=NOW + timedelta(days=1), icpc_by=NOW + timedelta(days=21), recipients=["Pat Lead", "Dr Gina GP"])  # fmt: skip
+    agenda = dict(discussion_id="d-1", case_ref="CR-1234", step_count=15, step_key="risk", title="Risk", prompt="Level of risk",
+                  source="GM Roles", fields=fields())  # fmt: skip
+    return {
         "meeting-police": meeting_card(MeetingView("d-1", "CR-1234", "Police (MASH)", NOW, "https://teams.example.test/l/x",
                                                    "Chris Chair", False, True, PROFESSIONAL_DIFFERENCE_STATEMENT)),
         "meeting-started": meeting_card(MeetingView("d-1", "CR-1234", "Education", NOW, None, "Chris Chair", True, False,
@@ -132,6 +187,10 @@ def all_cards() -> dict[str, dict[str, Any]]:
     }  # fmt: skip
 
 
+def all_cards() -> dict[str, dict[str, Any]]:
+    return {**common_cards(), **convene_cards(), **invitation_cards(), **roster_cards(), **meeting_cards()}
+
+
 def disagreement_cards() -> dict[str, dict[str, Any]]:
     from dialogs.meeting import disagreement_card
     from dialogs.services import Services
@@ -148,4 +207,7 @@ def disagreement_cards() -> dict[str, dict[str, Any]]:
 
 
 def activities() -> dict[str, dict[str, Any]]:
-    return {"mention": cards.mention_message("<at>Ina Inspector</at> escalation for CR-1234", [("29:ina", "Ina Inspector")])}
+    return {
+        "mention": cards.mention_message("<at>Ina Inspector</at> escalation for CR-1234", [("29:ina", "Ina Inspector")]),
+        "mention-untagged": cards.mention_message("escalation for CR-1234", [("29:ina", "Ina Inspector"), ("29:dee", "Dee Duty")]),
+    }

@@ -1,114 +1,132 @@
-"""A fake Bot Connector on 127.0.0.1: records what the bot posts, creates and edits, and
-answers like the real service, including its failures (429 with Retry-After, 5xx, resets)."""
+"""A fake Bot Connector on 127.0.0.1: the REST API a bot's replies and proactive messages use
+(create a conversation or channel thread, post, reply, edit, delete, members), recording what
+the bot sends and answering like the real service, failures included (429 with Retry-After,
+5xx, dropped connections, slow answers).
+
+    async with FakeConnector() as connector:
+        ...  # point the bot's serviceUrl at connector.url
+        await connector.wait_for(lambda c: len(c.sent) == 2)
+        connector.messages_in("19:police-sd@thread.tacv2;messageid=1763...")
+"""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import unquote
 
 from aiohttp import web
 
+from tests.support.fakehttp import Fault, Faults, LocalServer, Recorded, error_body, wait_until
 
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    conversation_id: str | None
-    body: Any
-    headers: dict[str, str]
-    status: int
-    at: float
+__all__ = ["FakeConnector", "Message", "Recorded"]
 
 
 @dataclass
 class Message:
+    """A message the bot posted (or its edit, in `updates`)."""
+
     conversation_id: str
     activity_id: str
     activity: dict[str, Any]
+    reply_to: str | None = None
+
+    @property
+    def text(self) -> str:
+        return str(self.activity.get("text") or "")
 
 
-@dataclass
-class _Fault:
-    count: int
-    status: int | None  # None: drop the connection
-    retry_after: float | None
-    match: str | None
-    delay: float = 0.0
-
-
-@dataclass
 class FakeConnector:
-    requests: list[Recorded] = field(default_factory=list)
-    sent: list[Message] = field(default_factory=list)
-    updates: list[Message] = field(default_factory=list)
-    created_conversations: list[dict[str, Any]] = field(default_factory=list)
-    members: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self._ids = itertools.count(1000)
-        self._faults: list[_Fault] = []
-        self._messages: dict[tuple[str, str], dict[str, Any]] = {}
-        self._runner: web.AppRunner | None = None
-        self.url = ""
-        self.held = 0  # requests that arrived while delay_next was in force
+    def __init__(self) -> None:
+        self.requests: list[Recorded] = []
+        self.sent: list[Message] = []
+        self.updates: list[Message] = []
+        self.deleted: list[tuple[str, str]] = []
+        self.created_conversations: list[dict[str, Any]] = []
+        self.members: dict[str, list[dict[str, Any]]] = {}
+        self._faults = Faults()
+        # Teams activity ids look like epoch milliseconds; ours only need to be unique.
+        self._ids = itertools.count(1763800000000)
+        self._messages: dict[tuple[str, str], dict[str, Any]] = {}  # insertion order = post order
+        self._server = LocalServer(self._app())
 
     # Control -------------------------------------------------------------------------------
 
     def fail_next(self, count: int, status: int, retry_after: float | None = None, match: str | None = None) -> None:
-        self._faults.append(_Fault(count, status, retry_after, match))
+        """The next `count` requests (whose path contains `match`) answer `status`, with a
+        `Retry-After` header (seconds) when given. They are recorded, and change nothing."""
+        self._faults.add(Fault(count, status, retry_after, match))
 
-    def drop_connection_next(self, count: int, match: str | None = None) -> None:
-        self._faults.append(_Fault(count, None, None, match))
+    def drop_connection_next(self, count: int = 1, match: str | None = None) -> None:
+        """The next `count` requests get their connection reset (recorded with status 0)."""
+        self._faults.add(Fault(count, None, None, match))
 
-    def delay_next(self, count: int, seconds: float, match: str | None = None) -> None:
-        """Hold the next requests before handling them (a request cut off while held is lost)."""
-        self._faults.append(_Fault(count, 0, None, match, delay=seconds))
+    def delay_next(self, count_or_seconds: float, seconds: float | None = None, match: str | None = None) -> None:
+        """Hold requests before handling them: `delay_next(2.0)` holds the next request 2 s;
+        `delay_next(count, seconds)` the next `count` requests. A request whose caller goes away
+        while held is lost (not handled), as a real one would be."""
+        if seconds is None:
+            count, seconds = 1, float(count_or_seconds)
+        else:
+            count = int(count_or_seconds)
+        self._faults.add(Fault(count, 0, None, match, delay=seconds))
 
     def clear_faults(self) -> None:
         self._faults.clear()
 
+    @property
+    def held(self) -> int:
+        """How many requests a delay held."""
+        return self._faults.held
+
     def add_member(self, conversation_id: str, member: dict[str, Any]) -> None:
+        """Register a member (`{"id": "29:...", "name": ..., "aadObjectId": ..., ...}`) that
+        GET .../members and .../pagedmembers answer for the conversation (or team)."""
         self.members.setdefault(conversation_id, []).append(member)
 
+    # Introspection -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    @property
+    def authorizations(self) -> list[str | None]:
+        """The Authorization header of every request, in order (None where there was none)."""
+        return [r.authorization for r in self.requests]
+
     def messages_in(self, conversation_id: str) -> list[dict[str, Any]]:
-        """The current content of each message in a conversation, edits applied."""
+        """The current content of each message in a conversation (edits applied), in the order
+        they were posted, each with its `id`."""
         return [dict(a, id=aid) for (cid, aid), a in self._messages.items() if cid == conversation_id]
 
-    async def wait_for(self, predicate: Callable[[FakeConnector], bool], timeout: float = 5.0) -> None:
-        deadline = time.monotonic() + timeout
-        while not predicate(self):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out: {len(self.sent)} sent, {len(self.updates)} updates, "
-                                     f"{len(self.requests)} requests")  # fmt: skip
-            await asyncio.sleep(0.02)
+    def message(self, conversation_id: str, activity_id: str) -> dict[str, Any] | None:
+        activity = self._messages.get((conversation_id, activity_id))
+        return None if activity is None else dict(activity, id=activity_id)
 
-    # Server --------------------------------------------------------------------------------
+    def summary(self, last: int = 12) -> str:
+        lines = [f"{len(self.requests)} requests, {len(self.sent)} sent, {len(self.updates)} updates, "
+                 f"{len(self.created_conversations)} conversations created"]  # fmt: skip
+        for r in self.requests[-last:]:
+            lines.append(f"  {r.method} {r.path} -> {r.status or 'dropped'}")
+        for m in self.sent[-last:]:
+            lines.append(f"  sent to {m.conversation_id} ({m.activity_id}): {m.text[:80] or m.activity.get('type')}")
+        return "\n".join(lines)
+
+    async def wait_for(self, predicate: Callable[[FakeConnector], bool], timeout: float = 5.0) -> None:
+        """Poll until predicate(self) holds; else AssertionError with what did arrive."""
+        await wait_until(lambda: predicate(self), timeout, self.summary)
+
+    # Lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application()
-        app.router.add_post("/v3/conversations", self._create)
-        app.router.add_post("/v3/conversations/{cid}/activities", self._post)
-        app.router.add_post("/v3/conversations/{cid}/activities/{aid}", self._post)
-        app.router.add_put("/v3/conversations/{cid}/activities/{aid}", self._put)
-        app.router.add_get("/v3/conversations/{cid}/members", self._members)
-        app.router.add_get("/v3/conversations/{cid}/pagedmembers", self._paged_members)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        await self._server.start()
 
     async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await self._server.stop()
 
     async def __aenter__(self) -> FakeConnector:
         await self.start()
@@ -117,109 +135,162 @@ class FakeConnector:
     async def __aexit__(self, *_: object) -> None:
         await self.stop()
 
-    # Handlers ------------------------------------------------------------------------------
+    # Server --------------------------------------------------------------------------------
 
-    async def _intercept(self, request: web.Request, body: Any, cid: str | None) -> web.StreamResponse | None:
-        for fault in self._faults:
-            if fault.count > 0 and (fault.match is None or fault.match in unquote(request.path)):
-                fault.count -= 1
-                if fault.delay:
-                    self.held += 1
-                    await asyncio.sleep(fault.delay)
-                    if request.transport is None or request.transport.is_closing():
-                        # The caller is gone (killed): like a request that never completed.
-                        raise ConnectionResetError("caller went away while the request was held")
-                    return None
-                self._record(request, body, cid, fault.status or 0)
-                if fault.status is None:
-                    assert request.transport is not None
-                    request.transport.close()
-                    raise ConnectionResetError("dropped by the fake connector")
-                headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
-                return web.json_response({"error": {"code": "Throttled" if fault.status == 429 else "ServiceError",
-                                                    "message": "injected"}}, status=fault.status, headers=headers)  # fmt: skip
-        return None
-
-    def _record(self, request: web.Request, body: Any, cid: str | None, status: int) -> None:
-        self.requests.append(Recorded(request.method, unquote(request.path), cid, body,
-                                      dict(request.headers), status, time.monotonic()))  # fmt: skip
-
-    async def _json(self, request: web.Request) -> Any:
-        try:
-            return await request.json()
-        except (ValueError, json.JSONDecodeError):
-            return None
+    def _app(self) -> web.Application:
+        app = web.Application()
+        conv = "/v3/conversations/{cid}"
+        app.router.add_post("/v3/conversations", self._create)
+        app.router.add_post(conv + "/activities", self._post)
+        app.router.add_post(conv + "/activities/{aid}", self._post)
+        app.router.add_put(conv + "/activities/{aid}", self._put)
+        app.router.add_delete(conv + "/activities/{aid}", self._delete)
+        app.router.add_get(conv + "/members", self._members)
+        app.router.add_get(conv + "/pagedmembers", self._paged_members)
+        app.router.add_get(conv + "/members/{mid}", self._member)
+        return app
 
     def _new_id(self) -> str:
         return str(next(self._ids))
 
+    def _recorder(self, request: web.Request, body: Any, cid: str | None, at: float) -> Callable[[int], None]:
+        def record(status: int) -> None:
+            self.requests.append(Recorded(request.method, request.path, cid, body, dict(request.headers), status, at,
+                                          dict(request.query) or None))  # fmt: skip
+
+        return record
+
+    async def _begin(self, request: web.Request, cid: str | None, read_body: bool = True
+                     ) -> tuple[Any, Callable[[int], None], web.StreamResponse | None]:  # fmt: skip
+        """Read the body, record arrival, and let an injected fault answer first."""
+        at = time.monotonic()
+        body: Any = None
+        if read_body and request.can_read_body:
+            raw = await request.read()
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw.decode("utf-8", "replace")
+        record = self._recorder(request, body, cid, at)
+        return body, record, await self._faults.apply(request, record)
+
+    @staticmethod
+    def _error(record: Callable[[int], None], status: int, code: str, message: str) -> web.Response:
+        record(status)
+        return web.json_response(error_body(status, code, message), status=status)
+
+    @staticmethod
+    def _is_activity(body: Any) -> bool:
+        return isinstance(body, dict) and isinstance(body.get("type"), str) and bool(body["type"])
+
+    def _store(self, cid: str, aid: str, activity: dict[str, Any], reply_to: str | None = None) -> None:
+        self.sent.append(Message(cid, aid, activity, reply_to))
+        self._messages[(cid, aid)] = activity
+
     async def _create(self, request: web.Request) -> web.StreamResponse:
-        body = await self._json(request)
-        fault = await self._intercept(request, body, None)
+        body, record, fault = await self._begin(request, None)
         if fault is not None:
             return fault
         if not isinstance(body, dict):
-            self._record(request, body, None, 400)
-            return web.json_response({"error": {"code": "BadArgument", "message": "no body"}}, status=400)
-        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+            return self._error(record, 400, "BadArgument", "the body must be ConversationParameters JSON")
         activity = body.get("activity")
-        self.created_conversations.append(body)
+        if activity is not None and not self._is_activity(activity):
+            return self._error(record, 400, "BadArgument", "activity: not a valid activity (no type)")
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        members = body.get("members") or []
         if channel:
+            if activity is None:
+                return self._error(record, 400, "BadArgument", "a new channel thread needs its first activity")
             message_id = self._new_id()
             cid = f"{channel};messageid={message_id}"
-            if isinstance(activity, dict):
-                self._store(cid, message_id, activity)
-            self._record(request, body, cid, 201)
+            self.created_conversations.append(body)
+            self._store(cid, message_id, activity)
+            record(201)
             return web.json_response({"id": cid, "activityId": message_id}, status=201)
-        members = body.get("members") or []
-        if len(members) != 1 or not members[0].get("id"):
-            self._record(request, body, None, 400)
-            return web.json_response({"error": {"code": "BadArgument", "message": "members"}}, status=400)
+        if body.get("isGroup"):
+            return self._error(record, 400, "BadArgument", "bots cannot create group chats; give a channel")
+        if len(members) != 1 or not isinstance(members[0], dict) or not members[0].get("id"):
+            return self._error(record, 400, "BadArgument", "a personal chat needs exactly one member with an id")
+        # Teams answers the same conversation for the same user: the chat already exists.
         cid = f"a:personal-{members[0]['id']}"
-        activity_id = None
-        if isinstance(activity, dict):
-            activity_id = self._new_id()
-            self._store(cid, activity_id, activity)
-        self._record(request, body, cid, 201)
-        return web.json_response({"id": cid, **({"activityId": activity_id} if activity_id else {})}, status=201)
-
-    def _store(self, cid: str, aid: str, activity: dict[str, Any]) -> None:
-        self.sent.append(Message(cid, aid, activity))
-        self._messages[(cid, aid)] = activity
+        self.created_conversations.append(body)
+        response: dict[str, Any] = {"id": cid}
+        if activity is not None:
+            response["activityId"] = self._new_id()
+            self._store(cid, response["activityId"], activity)
+        record(201)
+        return web.json_response(response, status=201)
 
     async def _post(self, request: web.Request) -> web.StreamResponse:
-        cid = unquote(request.match_info["cid"])
-        body = await self._json(request)
-        fault = await self._intercept(request, body, cid)
+        cid = request.match_info["cid"]
+        reply_to = request.match_info.get("aid")
+        body, record, fault = await self._begin(request, cid)
         if fault is not None:
             return fault
-        if not isinstance(body, dict) or not body.get("type"):
-            self._record(request, body, cid, 400)
-            return web.json_response({"error": {"code": "BadArgument", "message": "not an activity"}}, status=400)
+        if not self._is_activity(body):
+            return self._error(record, 400, "BadArgument", "not an activity (no type)")
         aid = self._new_id()
-        self._store(cid, aid, body)
-        self._record(request, body, cid, 200)
+        self._store(cid, aid, body, reply_to)
+        record(200)
         return web.json_response({"id": aid})
 
     async def _put(self, request: web.Request) -> web.StreamResponse:
-        cid, aid = unquote(request.match_info["cid"]), unquote(request.match_info["aid"])
-        body = await self._json(request)
-        fault = await self._intercept(request, body, cid)
+        cid, aid = request.match_info["cid"], request.match_info["aid"]
+        body, record, fault = await self._begin(request, cid)
         if fault is not None:
             return fault
         if (cid, aid) not in self._messages:
-            self._record(request, body, cid, 404)
-            return web.json_response({"error": {"code": "ActivityNotFoundInConversation", "message": aid}}, status=404)
-        if not isinstance(body, dict) or not body.get("type"):
-            self._record(request, body, cid, 400)
-            return web.json_response({"error": {"code": "BadArgument", "message": "not an activity"}}, status=400)
+            return self._error(record, 404, "ActivityNotFoundInConversation", f"no activity {aid} in {cid}")
+        if not self._is_activity(body):
+            return self._error(record, 400, "BadArgument", "not an activity (no type)")
         self._messages[(cid, aid)] = body
         self.updates.append(Message(cid, aid, body))
-        self._record(request, body, cid, 200)
+        record(200)
         return web.json_response({"id": aid})
 
+    async def _delete(self, request: web.Request) -> web.StreamResponse:
+        cid, aid = request.match_info["cid"], request.match_info["aid"]
+        _, record, fault = await self._begin(request, cid, read_body=False)
+        if fault is not None:
+            return fault
+        if self._messages.pop((cid, aid), None) is None:
+            return self._error(record, 404, "ActivityNotFoundInConversation", f"no activity {aid} in {cid}")
+        self.deleted.append((cid, aid))
+        record(200)
+        return web.Response(status=200)
+
     async def _members(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response(self.members.get(unquote(request.match_info["cid"]), []))
+        cid = request.match_info["cid"]
+        _, record, fault = await self._begin(request, cid, read_body=False)
+        if fault is not None:
+            return fault
+        record(200)
+        return web.json_response(self.members.get(cid, []))
 
     async def _paged_members(self, request: web.Request) -> web.StreamResponse:
-        return web.json_response({"members": self.members.get(unquote(request.match_info["cid"]), [])})
+        cid = request.match_info["cid"]
+        _, record, fault = await self._begin(request, cid, read_body=False)
+        if fault is not None:
+            return fault
+        members = self.members.get(cid, [])
+        try:
+            size = max(1, min(500, int(request.query.get("pageSize") or 500)))
+            start = int(request.query.get("continuationToken") or 0)
+        except ValueError:
+            return self._error(record, 400, "BadArgument", "pageSize and continuationToken must be numbers")
+        page: dict[str, Any] = {"members": members[start:start + size]}
+        if start + size < len(members):
+            page["continuationToken"] = str(start + size)
+        record(200)
+        return web.json_response(page)
+
+    async def _member(self, request: web.Request) -> web.StreamResponse:
+        cid, mid = request.match_info["cid"], request.match_info["mid"]
+        _, record, fault = await self._begin(request, cid, read_body=False)
+        if fault is not None:
+            return fault
+        for member in self.members.get(cid, []):
+            if mid in (member.get("id"), member.get("aadObjectId")):
+                record(200)
+                return web.json_response(member)
+        return self._error(record, 404, "MemberNotFoundInConversation", f"no member {mid} in {cid}")

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from dialogs import escalate
+from dialogs import due
 from dialogs.services import Services
 from storage.models import utcnow
 
@@ -47,7 +47,7 @@ class Scheduler:
         self._wake.set()
 
     async def run_once(self) -> int:
-        raised = await escalate.run_due(self._factory, self._services, self._clock())
+        raised = await due.run_due(self._factory, self._services, self._clock())
         if raised:
             self._on_enqueued()
         return raised

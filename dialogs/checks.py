@@ -11,11 +11,14 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs import escalate
+import cards
+from dialogs import escalate, replies
+from dialogs.meeting import send_meeting_cards_at_start_time
 from dialogs.services import Services
+from dialogs.targets import chair_target, person_target
 from dialogs.views import quorum_of
-from procedure import ladder
-from storage import queries
+from procedure import disagreement_resolve_by, ladder
+from storage import outbox, queries
 from storage.models import Discussion, Person
 
 
@@ -25,16 +28,6 @@ class Check(Protocol):
     async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[Any]: ...
 
     async def run(self, session: AsyncSession, services: Services, candidate: Any, now: datetime) -> int: ...
-
-
-async def _csc_duty_manager(session: AsyncSession, d: Discussion) -> Person | None:
-    chair = await queries.person(session, d.chair_person_id)
-    agency = await queries.agency(session, chair.agency_id if chair else None)
-    return await queries.person(session, agency.duty_manager_person_id if agency else None)
-
-
-def _hhmm(services: Services, when: datetime | None) -> str:
-    return services.local(when).strftime("%H:%M on %a %d %b") if when else "not set"
 
 
 class DeadlineAtRisk:
@@ -58,13 +51,13 @@ class DeadlineAtRisk:
         if d.scheduled_for is None:
             problems.append("no start time is set")
         elif d.scheduled_for > d.convene_by:
-            problems.append(f"it is set for {_hhmm(services, d.scheduled_for)}, after the deadline")
+            problems.append(f"it is set for {escalate.at_text(services, d.scheduled_for)}, after the deadline")
         q = quorum_of(d, services)
         if not q.quorate:
             problems.append("not quorate yet: missing " + ", ".join(q.missing))
         if not problems:
             return 0
-        what = (f"The strategy discussion must be held by {_hhmm(services, d.convene_by)} "
+        what = (f"The strategy discussion must be held by {escalate.at_text(services, d.convene_by)} "
                 f"({d.convene_by_rule}), but " + "; ".join(problems) + ".")  # fmt: skip
         raised = 0
         chair = await queries.person(session, d.chair_person_id)
@@ -78,7 +71,7 @@ class DeadlineAtRisk:
         window = timedelta(hours=services.profile.deadline_at_risk_hours)
         duty_after = next(r.after_minutes for r in ladder("deadline_at_risk", services.profile) if r.who == "duty_manager")
         if now >= d.convene_by - window + timedelta(minutes=duty_after):
-            duty = await _csc_duty_manager(session, d)
+            duty = await escalate.csc_duty_manager(session, d)
             raised += await escalate.raise_escalation(
                 session, services, d, "deadline_at_risk", dedupe_key=f"deadline_at_risk:{d.id}:duty",
                 notify=[duty] if duty else [], what_is_wrong=what,
@@ -127,7 +120,7 @@ class Inquorate:
                 session, services, d, "inquorate", dedupe_key=f"inquorate:{d.id}:{inv.id}",
                 notify=[lead] if lead else [], agency_id=inv.agency_id,
                 what_is_wrong=f"{name} has not confirmed attendance ({inv.status}) for the discussion at "
-                              f"{_hhmm(services, d.scheduled_for)}: without it the discussion is inquorate.",
+                              f"{escalate.at_text(services, d.scheduled_for)}: without it the discussion is inquorate.",
                 what_to_do=f"{lead.name if lead else 'Agency lead'}: confirm someone who can decide for {name} "
                            "will attend (Accept on the invitation), or tell the chair.",
                 now=now,
@@ -150,22 +143,7 @@ class CscAbsent:
         d = await queries.discussion(session, discussion_id)
         if d is None or d.status != "invited":
             return 0
-        return int(await csc_absent(session, services, d, now, reported_by=None))
-
-
-async def csc_absent(session: AsyncSession, services: Services, d: Discussion, now: datetime,
-                     reported_by: Person | None) -> bool:  # fmt: skip
-    duty = await _csc_duty_manager(session, d)
-    who = f"{reported_by.name} ({reported_by.role}) reports that" if reported_by else "The bot reports that"
-    return await escalate.raise_escalation(
-        session, services, d, "csc_absent", dedupe_key=f"csc_absent:{d.id}",
-        notify=[duty] if duty else [],
-        what_is_wrong=f"{who} children's social care has not started the strategy discussion due at "
-                      f"{_hhmm(services, d.scheduled_for)}.",
-        what_to_do=f"{duty.name if duty else 'CSC duty manager'}: find a chair now, or rearrange with the "
-                   "police and health and tell them.",
-        now=now,
-    )  # fmt: skip
+        return int(await escalate.csc_absent(session, services, d, now, reported_by=None))
 
 
 class NoResponse:
@@ -193,7 +171,7 @@ class NoResponse:
         if inv.delegated_to_person_id:
             people = [p for p in people if p.id == inv.delegated_to_person_id] or people
         what = (f"{agency.name} has not answered the invitation to the strategy discussion for {d.case_ref} "
-                f"at {_hhmm(services, d.scheduled_for)} (sent {_hhmm(services, inv.sent_at)}).")  # fmt: skip
+                f"at {escalate.at_text(services, d.scheduled_for)} (sent {escalate.at_text(services, inv.sent_at)}).")  # fmt: skip
         raised = int(await escalate.raise_escalation(
             session, services, d, "no_response", dedupe_key=f"no_response:{inv.id}:agency",
             notify=people, agency_id=agency.id, what_is_wrong=what, tell_chair=False,
@@ -227,8 +205,6 @@ class MeetingCards:
                 if d.scheduled_for and d.scheduled_for <= now]  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
-        from dialogs.meeting import send_meeting_cards_at_start_time
-
         d = await queries.discussion(session, discussion_id)
         if d is None or d.status != "invited":
             return 0
@@ -245,9 +221,6 @@ class ActionsDue:
         return [a.id for a in await queries.open_actions(session) if a.due - ahead <= now]
 
     async def run(self, session: AsyncSession, services: Services, action_id: str, now: datetime) -> int:
-        from dialogs import replies
-        from dialogs.escalate import person_target
-        from storage import outbox
 
         row = await queries.action(session, action_id)
         if row is None or row.status != "open":
@@ -259,9 +232,7 @@ class ActionsDue:
         if now < row.due:
             if row.reminded_at is None and owner is not None and owner.teams_id:
                 row.reminded_at = now
-                import cards
-
-                notice = cards.notice_card(f"{d.case_ref}: action due {_hhmm(services, row.due)}",
+                notice = cards.notice_card(f"{d.case_ref}: action due {escalate.at_text(services, row.due)}",
                                            [row.what[:300], "Mark it done on the action card when it is."], style="warning")  # fmt: skip
                 await outbox.enqueue(session, target=person_target(owner), payload=replies.card_activity(notice),
                                      discussion_id=d.id, purpose="action_reminder")  # fmt: skip
@@ -272,7 +243,7 @@ class ActionsDue:
         return int(await escalate.raise_escalation(
             session, services, d, "overdue_action", dedupe_key=f"overdue_action:{row.id}", notify=notify,
             agency_id=row.agency_id, tell_chair=False,
-            what_is_wrong=f"The action '{row.what[:200]}' for {row.owner_name} was due {_hhmm(services, row.due)} "
+            what_is_wrong=f"The action '{row.what[:200]}' for {row.owner_name} was due {escalate.at_text(services, row.due)} "
                           "and is not marked done.",
             what_to_do="Owner: do it or tell the chair what stops you. Chair: follow it up (GM: follow up actions).",
             now=now,
@@ -293,11 +264,11 @@ class CirculationOverdue:
         if d is None or d.circulated_at is not None:
             return 0
         chair = await queries.person(session, d.chair_person_id)
-        duty = await _csc_duty_manager(session, d)
+        duty = await escalate.csc_duty_manager(session, d)
         return int(await escalate.raise_escalation(
             session, services, d, "circulation_overdue", dedupe_key=f"circulation_overdue:{d.id}",
             notify=[p for p in (chair, duty) if p is not None], tell_chair=False,
-            what_is_wrong=f"The record of {d.case_ref} had to be circulated by {_hhmm(services, d.circulate_by)} "
+            what_is_wrong=f"The record of {d.case_ref} had to be circulated by {escalate.at_text(services, d.circulate_by)} "
                           "and has not been.",
             what_to_do="Chair: press Approve circulation on the record card (type 'close "
                        f"{d.case_ref}' to see it again).",
@@ -314,7 +285,6 @@ class DisagreementsDue:
         return [g.id for g in await queries.open_disagreements(session) if g.resolve_by <= now]
 
     async def run(self, session: AsyncSession, services: Services, disagreement_id: str, now: datetime) -> int:
-        from procedure import disagreement_resolve_by
 
         g = await queries.disagreement(session, disagreement_id)
         if g is None or g.resolved_at is not None or g.resolve_by > now:
@@ -340,7 +310,7 @@ class DisagreementsDue:
             session, services, d, "disagreement", dedupe_key=f"disagreement:{g.id}:{next_index}",
             notify=notify, agency_id=g.agency_id,
             what_is_wrong=f"A professional disagreement raised by {g.raised_by_name} was not resolved at "
-                          f"{stages[g.stage_index]} level by {_hhmm(services, g.resolve_by)}.",
+                          f"{stages[g.stage_index]} level by {escalate.at_text(services, g.resolve_by)}.",
             what_to_do=f"Now for the {stages[next_index]} level: resolve it and tell the chair, who records it.",
             now=now,
         )  # fmt: skip
@@ -361,9 +331,6 @@ class LookedAfterReviews:
                 if d.next_review_at and d.next_review_at <= now]  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
-        import cards
-        from dialogs import replies
-        from storage import outbox
 
         d = await queries.discussion(session, discussion_id)
         if d is None or d.next_review_at is None or d.next_review_at > now:
@@ -372,7 +339,7 @@ class LookedAfterReviews:
         d.next_review_at = None
         if later is not None and later.id != d.id:
             return 0  # a review was convened already
-        target = await escalate.chair_target(session, d)
+        target = await chair_target(session, d)
         if target is None:
             return 0
         notice = cards.notice_card(f"{d.case_ref}: review strategy discussion due",

@@ -1,40 +1,25 @@
 """Escalations: who is told what, recorded once, delivered through the outbox.
 
 `raise_escalation` records an escalation under a unique key in the caller's transaction,
-with the chair's notice and the @mention ping; `run_due` is the scheduler's pass.
+with the chair's notice and the @mention ping. The scheduler's pass is `dialogs.due`.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import replies
 from dialogs.services import Services
+from dialogs.targets import chair_target, person_target
 from procedure import ESCALATION_KINDS
 from storage import outbox, queries
-from storage.db import transaction
 from storage.models import Discussion, Escalation, Invitation, Person
 
 log = logging.getLogger("sdbot.escalate")
-
-
-def person_target(p: Person) -> dict[str, Any]:
-    return {"kind": "person", "person_id": p.id, "teams_id": p.teams_id, "aad_object_id": p.aad_object_id}
-
-
-async def chair_target(session: AsyncSession, d: Discussion) -> dict[str, Any] | None:
-    ref = await outbox.conversation(session, d.chair_conversation_key or "")
-    if ref is not None:
-        return {"kind": "conversation", "conversation_id": ref.conversation_id,
-                "service_url": ref.service_url, "tenant_id": ref.tenant_id}  # fmt: skip
-    chair = await queries.person(session, d.chair_person_id)
-    return person_target(chair) if chair and chair.teams_id else None
 
 
 async def raise_escalation(
@@ -122,59 +107,26 @@ async def late_withdrawal(
     )  # fmt: skip
 
 
-async def run_due(factory: async_sessionmaker[AsyncSession], services: Services, now: datetime) -> int:
-    """One scheduler pass; returns how many things it raised or sent."""
-    raised = await _create_pending_meetings(factory, services, now)
-    from dialogs import checks
-
-    for check in checks.ALL:
-        async with factory() as session:
-            candidates = await check.candidates(session, services, now)
-        for candidate in candidates:
-            try:
-                async with transaction(factory) as session:
-                    raised += await check.run(session, services, candidate, now)
-            except IntegrityError:
-                log.info("escalation raised by another instance", extra={"check": check.__name__})
-    return raised
+async def csc_duty_manager(session: AsyncSession, d: Discussion) -> Person | None:
+    chair = await queries.person(session, d.chair_person_id)
+    agency = await queries.agency(session, chair.agency_id if chair else None)
+    return await queries.person(session, agency.duty_manager_person_id if agency else None)
 
 
-async def _create_pending_meetings(factory: async_sessionmaker[AsyncSession], services: Services, now: datetime) -> int:
-    from dialogs.convene import post_invitations, refresh_roster
+def at_text(services: Services, when: datetime | None) -> str:
+    return services.local(when).strftime("%H:%M on %a %d %b") if when else "not set"
 
-    done = 0
-    async with factory() as session:
-        pending = await queries.discussions_with_pending_meetings(session)
-    for discussion_id in pending:
-        async with transaction(factory) as session:
-            if not await queries.claim_pending_meeting(session, discussion_id, now, now + timedelta(minutes=2)):
-                continue
-            d = await queries.discussion(session, discussion_id)
-            assert d is not None
-            attendees = []
-            for inv in d.invitations:
-                for p in await queries.people_in(session, inv.agency_id) if inv.agency_id else []:
-                    if p.email:
-                        attendees.append((p.name, p.email))
-            subject, start = f"Strategy discussion {d.case_ref}", d.scheduled_for
-        note: str | None = None
-        event_id = join_url = None
-        try:
-            assert services.meetings is not None and start is not None
-            event_id, join_url = await services.meetings.create_meeting(
-                subject, start, start + timedelta(minutes=d.duration_minutes), attendees
-            )
-        except Exception as e:  # Graph down or refusing: invite anyway, link by hand
-            log.warning("Teams meeting not created", extra={"discussion": discussion_id, "error": str(e)[:200]})
-            note = "The Teams meeting could not be created automatically: the chair will add the link."
-        async with transaction(factory) as session:
-            d = await queries.discussion(session, discussion_id)
-            assert d is not None
-            d.meeting_pending, d.meeting_lease_until = False, None
-            d.meeting_event_id, d.meeting_url, d.meeting_note = event_id, join_url, note
-            await post_invitations(session, services, d, now)
-            await refresh_roster(session, services, d, now)
-            await queries.audit(session, "meeting_created" if join_url else "meeting_failed", actor_aad=None,
-                                actor_name="sdbot", discussion=d, at=now, event_id=event_id)  # fmt: skip
-        done += 1
-    return done
+
+async def csc_absent(session: AsyncSession, services: Services, d: Discussion, now: datetime,
+                     reported_by: Person | None) -> bool:  # fmt: skip
+    duty = await csc_duty_manager(session, d)
+    who = f"{reported_by.name} ({reported_by.role}) reports that" if reported_by else "The bot reports that"
+    return await raise_escalation(
+        session, services, d, "csc_absent", dedupe_key=f"csc_absent:{d.id}",
+        notify=[duty] if duty else [],
+        what_is_wrong=f"{who} children's social care has not started the strategy discussion due at "
+                      f"{at_text(services, d.scheduled_for)}.",
+        what_to_do=f"{duty.name if duty else 'CSC duty manager'}: find a chair now, or rearrange with the "
+                   "police and health and tell them.",
+        now=now,
+    )  # fmt: skip

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.views import quorum_of_kinds
 from procedure import AGENCY_KINDS
 from storage import queries
 from storage.models import Discussion
@@ -35,7 +36,6 @@ async def discussion_record(session: AsyncSession, d: Discussion, tz: Any) -> di
         for e in await queries.escalations(session, d.id)
     ]  # fmt: skip
     parts = await queries.record_parts(session, d.id)
-    from dialogs.views import quorum_of_kinds
 
     q = quorum_of_kinds([i.agency_kind for i in d.invitations if i.status == "accepted"], d.flags, d.profile)
     return {

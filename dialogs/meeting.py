@@ -10,14 +10,22 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from cards.meeting import AgendaView, FieldView, MeetingView, agenda_card, meeting_card
-from dialogs import checks, parse, replies
-from dialogs.convene import refresh_roster
-from dialogs.escalate import chair_target, person_target
+from cards.common import card, execute, show_card, text
+from cards.meeting import (
+    ActionView,
+    AgendaView,
+    FieldView,
+    MeetingView,
+    action_card,
+    agenda_card,
+    meeting_card,
+)
+from dialogs import escalate, parse, replies
+from dialogs.access import may_see
 from dialogs.parse import InputError
-from dialogs.router import action, command
+from dialogs.roster import refresh_roster
 from dialogs.services import Services
-from dialogs.status import may_see
+from dialogs.targets import chair_target, person_target
 from dialogs.types import CardAction, CardReply, Command
 from procedure import (
     AGENDA,
@@ -54,7 +62,6 @@ async def _chair_of(session: AsyncSession, d: Discussion, aad: str | None) -> Pe
 # start ---------------------------------------------------------------------------------------
 
 
-@command("start")
 async def start_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
     try:
         ref = parse.case_ref(rest)
@@ -245,7 +252,6 @@ def _step_index(act: CardAction) -> int | None:
     return next((i for i, s in enumerate(AGENDA) if s.key == key), None)
 
 
-@action("agenda_back")
 async def agenda_back(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     d, refusal = await _agenda_discussion(session, act)
     if refusal or d is None:
@@ -255,7 +261,6 @@ async def agenda_back(session: AsyncSession, services: Services, act: CardAction
     return CardReply(card=await agenda_step_card(session, services, d, d.agenda_step))
 
 
-@action("agenda_next")
 async def agenda_next(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     d, refusal = await _agenda_discussion(session, act)
     if refusal or d is None:
@@ -364,7 +369,6 @@ async def _save_decisions(session: AsyncSession, d: Discussion, key: str, values
     return {}, None
 
 
-@action("agenda_add_action")
 async def agenda_add_action(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     d, refusal = await _agenda_discussion(session, act)
     if refusal or d is None:
@@ -410,7 +414,6 @@ async def post_action(session: AsyncSession, services: Services, d: Discussion, 
                       channel_id: str | None, owner: Person) -> None:  # fmt: skip
     """Each action goes to the owner's agency channel (actions may be in channels, PROCEDURE 8)
     or, without one, to the owner's personal chat; it is edited in place when done."""
-    from cards.meeting import ActionView, action_card
 
     card = action_card(ActionView(action_id=row.id, case_ref=d.case_ref, what=row.what, owner_name=owner.name,
                                   agency_name=agency_name, due=services.local(row.due), purpose=row.purpose,
@@ -431,7 +434,6 @@ async def _participant(session: AsyncSession, act: CardAction) -> tuple[Discussi
     return d, person, None
 
 
-@action("info_add")
 async def info_add(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     d, person, refusal = await _participant(session, act)
     if refusal or d is None or person is None:
@@ -449,7 +451,6 @@ async def info_add(session: AsyncSession, services: Services, act: CardAction) -
                                             ["It will appear in the record under your name and agency."], style="good"))  # fmt: skip
 
 
-@action("disagree")
 async def disagree(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     d, person, refusal = await _participant(session, act)
     if refusal or d is None or person is None:
@@ -478,7 +479,6 @@ async def disagree(session: AsyncSession, services: Services, act: CardAction) -
 def disagreement_card(case_ref: str, row: Disagreement, person: Person | None, services: Services) -> dict[str, Any]:
     """The chair's card for a disagreement: what, the stage and its deadline, and a way to
     record how it was resolved (GM: resolved at practitioner level "and recorded")."""
-    from cards.common import card, execute, show_card, text
 
     who = f"{person.name} ({person.role})" if person else row.raised_by_name
     stage = services.profile.disagreement_stages[min(row.stage_index, len(services.profile.disagreement_stages) - 1)]
@@ -495,7 +495,6 @@ def disagreement_card(case_ref: str, row: Disagreement, person: Person | None, s
     ], execute("Save resolution", "resolve_disagreement", {"disagreement_id": row.id}, "positive"))])  # fmt: skip
 
 
-@action("resolve_disagreement")
 async def resolve_disagreement(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     row = await queries.disagreement(session, act.data.get("disagreement_id"))
     if row is None:
@@ -514,7 +513,6 @@ async def resolve_disagreement(session: AsyncSession, services: Services, act: C
     return CardReply(card=disagreement_card(d.case_ref, row, raiser, services))
 
 
-@action("csc_not_present")
 async def csc_not_present(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     d, person, refusal = await _participant(session, act)
     if refusal or d is None or person is None:
@@ -523,6 +521,6 @@ async def csc_not_present(session: AsyncSession, services: Services, act: CardAc
     if agency is None or agency.kind not in ("police", "health"):
         return CardReply(card=cards.error_card("For the police and health", "Only the police or health attendee reports CSC absence."))
     if d.status == "invited":
-        await checks.csc_absent(session, services, d, act.now, reported_by=person)
+        await escalate.csc_absent(session, services, d, act.now, reported_by=person)
         await refresh_roster(session, services, d, act.now)
     return CardReply(card=await meeting_view(session, services, d, agency.kind, agency.name))

@@ -10,11 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from cards.meeting import ActionView, RecordView, action_card, record_card
 from dialogs import parse, replies
-from dialogs.convene import refresh_roster
-from dialogs.escalate import chair_target, person_target
 from dialogs.parse import InputError
-from dialogs.router import action, command
+from dialogs.roster import refresh_roster
 from dialogs.services import Services
+from dialogs.targets import chair_target, person_target
 from dialogs.types import CardAction, CardReply, Command
 from procedure import DECISION_TOPICS, circulate_by, icpc_by, next_looked_after_review
 from storage import outbox, queries
@@ -67,7 +66,6 @@ async def record_view(session: AsyncSession, services: Services, d: Discussion, 
     ))  # fmt: skip
 
 
-@command("close")
 async def close_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
     try:
         ref = parse.case_ref(rest)
@@ -110,7 +108,6 @@ async def close_command(session: AsyncSession, services: Services, cmd: Command,
                        discussion_id=d.id, purpose="record")  # fmt: skip
 
 
-@action("approve_circulation")
 async def approve_circulation(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     d = await queries.discussion(session, act.data.get("discussion_id"))
     person = await queries.person_by_aad(session, act.actor.aad_object_id)
@@ -133,7 +130,6 @@ async def approve_circulation(session: AsyncSession, services: Services, act: Ca
     return CardReply(card=await record_view(session, services, d, approvable=False))
 
 
-@action("action_done")
 async def action_done(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
 
     action_id = act.data.get("action_id")

@@ -7,15 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import parse, replies
-from dialogs.convene import _create, chair_or_none, not_a_chair_card
+from dialogs.access import chair_or_none, not_a_chair_card
+from dialogs.discussions import create_discussion
 from dialogs.parse import ConveneRequest, InputError
-from dialogs.router import command
 from dialogs.services import Services
 from dialogs.types import Command
 from storage import queries
 
 
-@command("review")
 async def review_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
     chair = await chair_or_none(session, cmd.actor)
     if chair is None:
@@ -38,5 +37,5 @@ async def review_command(session: AsyncSession, services: Services, cmd: Command
         return
     request = ConveneRequest(case_ref=earlier.case_ref, referral_at=cmd.now, concerns=list(earlier.concerns),
                              flags=list(earlier.flags), at=at, format=earlier.format)  # fmt: skip
-    await _create(session, services, chair, cmd.actor, cmd.where, request, cmd.now, review_of=earlier)
+    await create_discussion(session, services, chair, cmd.actor, cmd.where, request, cmd.now, review_of=earlier)
 

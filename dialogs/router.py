@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from dialogs import replies
+from dialogs import convene, meeting, record, replies, review, rsvp, status
+from dialogs.registry import Registry
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply, Command, Where
 
 log = logging.getLogger("sdbot.dialogs")
 
-CommandFlow = Callable[[AsyncSession, Services, Command, str], Awaitable[None]]
-ActionFlow = Callable[[AsyncSession, Services, CardAction], Awaitable[CardReply]]
 
 COMMANDS: list[tuple[str, str]] = [
     ("convene CASE_REF [referral WHEN] [concerns CODES] [flags CODES] [action WHEN] [at WHEN]",
@@ -28,40 +26,35 @@ COMMANDS: list[tuple[str, str]] = [
     ("help", "This list."),
 ]  # fmt: skip
 
-_command_flows: dict[str, CommandFlow] = {}
-_action_flows: dict[str, ActionFlow] = {}
-
-
-def command(word: str) -> Callable[[CommandFlow], CommandFlow]:
-    def register(flow: CommandFlow) -> CommandFlow:
-        _command_flows[word] = flow
-        return flow
-
-    return register
-
-
-def action(*verbs: str) -> Callable[[ActionFlow], ActionFlow]:
-    def register(flow: ActionFlow) -> ActionFlow:
-        for verb in verbs:
-            _action_flows[verb] = flow
-        return flow
-
-    return register
-
-
-def _load_flows() -> None:
-    # Importing registers each flow's commands and verbs.
-    from dialogs import convene, meeting, record, review, rsvp, status  # noqa: F401
+REGISTRY = Registry()
+# Every command word and card verb, registered here explicitly (flows import nothing upward).
+REGISTRY.command("convene", convene.convene_command)
+REGISTRY.command("status", status.status_command)
+REGISTRY.command("start", meeting.start_command)
+REGISTRY.command("close", record.close_command)
+REGISTRY.command("review", review.review_command)
+REGISTRY.action(convene.convene_form, "convene_form")
+REGISTRY.action(convene.send_invitations, "send_invitations")
+REGISTRY.action(rsvp.answer, "accept", "decline", "delegate", "withdraw")
+REGISTRY.action(status.status_refresh, "status")
+REGISTRY.action(meeting.agenda_back, "agenda_back")
+REGISTRY.action(meeting.agenda_next, "agenda_next")
+REGISTRY.action(meeting.agenda_add_action, "agenda_add_action")
+REGISTRY.action(meeting.info_add, "info_add")
+REGISTRY.action(meeting.disagree, "disagree")
+REGISTRY.action(meeting.resolve_disagreement, "resolve_disagreement")
+REGISTRY.action(meeting.csc_not_present, "csc_not_present")
+REGISTRY.action(record.approve_circulation, "approve_circulation")
+REGISTRY.action(record.action_done, "action_done")
 
 
 async def handle_command(session: AsyncSession, services: Services, cmd: Command) -> None:
-    _load_flows()
     word, _, rest = cmd.text.partition(" ")
     word = word.lower().strip()
     if word in ("", "help", "?", "hi", "hello"):
         await replies.card(session, cmd.where, cards.help_card(COMMANDS))
         return
-    flow = _command_flows.get(word)
+    flow = REGISTRY.commands.get(word)
     if flow is None:
         await replies.card(
             session,
@@ -77,8 +70,7 @@ async def handle_command(session: AsyncSession, services: Services, cmd: Command
 
 
 async def handle_action(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
-    _load_flows()
-    flow = _action_flows.get(act.verb)
+    flow = REGISTRY.actions.get(act.verb)
     if flow is None:
         return CardReply(error=("UnknownAction", f"This button ({act.verb[:40]}) is not one I know."))
     return await flow(session, services, act)

@@ -8,10 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import escalate, views
-from dialogs.convene import refresh_invitation, refresh_roster
-from dialogs.escalate import person_target
-from dialogs.router import action
+from dialogs.roster import refresh_invitation, refresh_roster
 from dialogs.services import Services
+from dialogs.targets import person_target
 from dialogs.types import CardAction, CardReply
 from procedure import is_late_withdrawal
 from storage import outbox, queries
@@ -34,7 +33,6 @@ async def _may_answer(session: AsyncSession, inv: Invitation, person: Person | N
     )
 
 
-@action("accept", "decline", "delegate", "withdraw")
 async def answer(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     inv = await queries.invitation(session, act.data.get("invitation_id"))
     if inv is None:

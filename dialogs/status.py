@@ -6,24 +6,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import parse, replies, views
+from dialogs.access import may_see
 from dialogs.parse import InputError
-from dialogs.router import action, command
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply, Command
 from storage import queries
-from storage.models import Discussion, Person
 
 
-async def may_see(session: AsyncSession, d: Discussion, person: Person | None) -> bool:
-    """The chair, and the people of the invited agencies (need to know, PROCEDURE 8)."""
-    if person is None:
-        return False
-    if person.id == d.chair_person_id:
-        return True
-    return any(i.agency_id == person.agency_id for i in d.invitations if i.agency_id)
-
-
-@command("status")
 async def status_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
     try:
         ref = parse.case_ref(rest)
@@ -52,7 +41,6 @@ async def status_command(session: AsyncSession, services: Services, cmd: Command
         await replies.card(session, cmd.where, await views.roster_card(session, services, d, cmd.now), discussion_id=d.id)
 
 
-@action("status")
 async def status_refresh(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     d = await queries.discussion(session, act.data.get("discussion_id"))
     person = await queries.person_by_aad(session, act.actor.aad_object_id)

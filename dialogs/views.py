@@ -9,7 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from dialogs.parse import FORMATS
 from dialogs.services import Services
-from procedure import AGENCY_KINDS, CONCERNS, ESCALATION_KINDS, FLAGS, planning_notes, quorum
+from procedure import (
+    AGENCY_KINDS,
+    CONCERNS,
+    ESCALATION_KINDS,
+    FLAGS,
+    load_profile,
+    planning_notes,
+    quorum,
+)
 from storage import queries
 from storage.models import Discussion, Invitation
 
@@ -171,6 +179,5 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
 
 
 def quorum_of_kinds(kinds: list[str], flags: list[str], profile_name: str):  # type: ignore[no-untyped-def]
-    from procedure import load_profile
 
     return quorum(kinds, flags, load_profile(profile_name))

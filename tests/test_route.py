@@ -133,13 +133,11 @@ def test_sdbot_help_explains_itself() -> None:
 async def test_a_flow_that_fails_rolls_back_and_says_so(bot: Bot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from dialogs import router
 
-    router._load_flows()
-
     async def broken(*_args: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setitem(router._command_flows, "status", broken)
-    monkeypatch.setitem(router._action_flows, "status", broken)
+    monkeypatch.setitem(router.REGISTRY.commands, "status", broken)
+    monkeypatch.setitem(router.REGISTRY.actions, "status", broken)
     await bot.say("chris", "status CR-1")
     await bot.drain()
     assert "nothing was changed" in texts(card_of(bot.connector.sent[-1].activity))

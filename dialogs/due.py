@@ -1,0 +1,75 @@
+"""The scheduler's pass: Teams meetings waiting to be created, then every due check.
+
+Each candidate is handled in its own transaction; an escalation's unique key makes a check
+that two instances run at once take effect once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dialogs import checks
+from dialogs.roster import post_invitations, refresh_roster
+from dialogs.services import Services
+from storage import queries
+from storage.db import transaction
+
+log = logging.getLogger("sdbot.due")
+
+
+async def run_due(factory: async_sessionmaker[AsyncSession], services: Services, now: datetime) -> int:
+    """One scheduler pass; returns how many things it raised or sent."""
+    raised = await _create_pending_meetings(factory, services, now)
+    for check in checks.ALL:
+        async with factory() as session:
+            candidates = await check.candidates(session, services, now)
+        for candidate in candidates:
+            try:
+                async with transaction(factory) as session:
+                    raised += await check.run(session, services, candidate, now)
+            except IntegrityError:
+                log.info("escalation raised by another instance", extra={"check": check.__name__})
+    return raised
+
+
+async def _create_pending_meetings(factory: async_sessionmaker[AsyncSession], services: Services, now: datetime) -> int:
+    done = 0
+    async with factory() as session:
+        pending = await queries.discussions_with_pending_meetings(session)
+    for discussion_id in pending:
+        async with transaction(factory) as session:
+            if not await queries.claim_pending_meeting(session, discussion_id, now, now + timedelta(minutes=2)):
+                continue
+            d = await queries.discussion(session, discussion_id)
+            assert d is not None
+            attendees = []
+            for inv in d.invitations:
+                for p in await queries.people_in(session, inv.agency_id) if inv.agency_id else []:
+                    if p.email:
+                        attendees.append((p.name, p.email))
+            subject, start = f"Strategy discussion {d.case_ref}", d.scheduled_for
+        note: str | None = None
+        event_id = join_url = None
+        try:
+            assert services.meetings is not None and start is not None
+            event_id, join_url = await services.meetings.create_meeting(
+                subject, start, start + timedelta(minutes=d.duration_minutes), attendees
+            )
+        except Exception as e:  # Graph down or refusing: invite anyway, link by hand
+            log.warning("Teams meeting not created", extra={"discussion": discussion_id, "error": str(e)[:200]})
+            note = "The Teams meeting could not be created automatically: the chair will add the link."
+        async with transaction(factory) as session:
+            d = await queries.discussion(session, discussion_id)
+            assert d is not None
+            d.meeting_pending, d.meeting_lease_until = False, None
+            d.meeting_event_id, d.meeting_url, d.meeting_note = event_id, join_url, note
+            await post_invitations(session, services, d, now)
+            await refresh_roster(session, services, d, now)
+            await queries.audit(session, "meeting_created" if join_url else "meeting_failed", actor_aad=None,
+                                actor_name="sdbot", discussion=d, at=now, event_id=event_id)  # fmt: skip
+        done += 1
+    return done

@@ -1,0 +1,58 @@
+"""Posting invitations and keeping the chair's roster and every invitation copy up to date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs import replies, views
+from dialogs.services import Services
+from dialogs.targets import person_target
+from storage import outbox, queries
+from storage.models import Discussion, Invitation
+
+
+async def post_invitations(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
+    """One invitation card per agency: a thread in its channel, or personal chats."""
+    for inv in d.invitations:
+        if inv.status != "pending" or inv.agency_id is None:
+            continue
+        agency = await queries.agency(session, inv.agency_id)
+        if agency is None:
+            continue
+        card = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {d.case_ref}")
+        if agency.channel_id:
+            await outbox.enqueue(
+                session, target={"kind": "channel", "channel_id": agency.channel_id}, payload=card,
+                message_key=f"invite:{inv.id}:channel", discussion_id=d.id, purpose="invitation",
+            )  # fmt: skip
+        else:
+            for p in await queries.people_in(session, agency.id):
+                if p.teams_id:
+                    await outbox.enqueue(session, target=person_target(p), payload=card,
+                                         message_key=f"invite:{inv.id}:{p.id}", discussion_id=d.id,
+                                         purpose="invitation")  # fmt: skip
+        inv.sent_at = now
+
+
+async def refresh_roster(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
+    """Edit the chair's roster card in place (never re-post it)."""
+    if not d.roster_message_key or not await outbox.was_sent_under(session, d.roster_message_key):
+        return
+    await outbox.enqueue(
+        session,
+        op="update",
+        message_key=d.roster_message_key,
+        payload=replies.card_activity(await views.roster_card(session, services, d, now), "Roster"),
+        discussion_id=d.id,
+        purpose="roster",
+    )
+
+
+async def refresh_invitation(session: AsyncSession, services: Services, inv: Invitation, now: datetime) -> None:
+    """Edit every copy of an invitation card so all the agency's people see its state."""
+    payload = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {inv.discussion.case_ref}")
+    for key in await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:"):
+        await outbox.enqueue(session, op="update", message_key=key, payload=payload,
+                             discussion_id=inv.discussion_id, purpose="invitation")  # fmt: skip

@@ -136,7 +136,7 @@ def create_app(
             load_profile(settings.profile or None), settings.timezone, directory.escalation_channel
         )
         if svc.meetings is None:
-            svc.meetings = _graph_meetings(state)
+            svc.meetings = _graph_meetings(state, settings)
         http = aiohttp.ClientSession()
         tokens = BotTokenProvider(settings.app_id, settings.app_password, settings.tenant_id, settings.app_type) if settings.auth_enabled else None
         # Delivery runs on real time (retries, leases); the injected clock is business time.
@@ -188,11 +188,11 @@ def create_app(
     return app
 
 
-def _graph_meetings(state: dict[str, Any]) -> Any:
+def _graph_meetings(state: dict[str, Any], settings: Settings) -> Any:
     """The Teams-meeting creator when Graph is configured, else None (links added by hand)."""
-    from bot.graph import GraphClient, GraphSettings
+    from bot.graph import GraphClient
 
-    graph_settings = GraphSettings.from_env()
+    graph_settings = settings.graph()
     if not graph_settings.configured:
         return None
     client = GraphClient(graph_settings)

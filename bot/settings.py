@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.graph import GraphSettings
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/sdbot.db"
 
@@ -54,6 +58,12 @@ class Settings:
     @property
     def auth_enabled(self) -> bool:
         return bool(self.app_id)
+
+    def graph(self) -> GraphSettings:
+        """Graph's settings from the same sources (environment and `.env`): one loader."""
+        from bot.graph import GraphSettings
+
+        return GraphSettings.from_env(self.extra)
 
     def problems(self) -> list[str]:
         """Why `sdbot serve` must not start with these settings (empty when fine)."""

@@ -252,3 +252,14 @@ def test_settings_from_environment() -> None:
     assert (own.tenant_id, own.client_id, own.client_secret) == ("t2", "c2", "s2")
     assert own.authority == "https://login.example/t2" and own.scope == "https://graph.example/.default"
     assert "s2" not in repr(own)  # the secret stays out of logs
+
+
+def test_graph_settings_honour_the_dotenv_file(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from bot.settings import load_settings
+
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("SDBOT_GRAPH_ORGANISER=sd@example.org\nSDBOT_GRAPH_CLIENT_ID=c3\n"
+                      "SDBOT_GRAPH_CLIENT_SECRET='s3'\nSDBOT_GRAPH_TENANT_ID=t3\n")  # fmt: skip
+    graph = load_settings(env={}, dotenv=dotenv).graph()
+    assert graph.configured and (graph.tenant_id, graph.client_id, graph.client_secret) == ("t3", "c3", "s3")
+    assert not load_settings(env={}, dotenv=None).graph().configured

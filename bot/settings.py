@@ -63,7 +63,8 @@ class Settings:
         """Graph's settings from the same sources (environment and `.env`): one loader."""
         from bot.graph import GraphSettings
 
-        return GraphSettings.from_env(self.extra)
+        # Settings built by hand (tests, embedding) have no `extra`: the process environment then.
+        return GraphSettings.from_env(self.extra or dict(os.environ))
 
     def problems(self) -> list[str]:
         """Why `sdbot serve` must not start with these settings (empty when fine)."""

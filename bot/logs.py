@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from types import TracebackType
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+# aiohttp's access log attaches every request header (Authorization included): never logged.
+_WITHHELD = {"request_header", "response_header"}
 
 MAX_MESSAGE = 500  # a log message is a constant sentence plus identifiers
 MAX_FIELD = 200  # an identifier, a verb, a count: 200 characters is plenty
@@ -78,7 +80,7 @@ class JsonFormatter(logging.Formatter):
             "msg": bounded(record.getMessage(), MAX_MESSAGE),
         }
         for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith("_"):
+            if key not in _STANDARD and key not in _WITHHELD and not key.startswith("_"):
                 if isinstance(value, bool | int | float | None):
                     entry[key] = value
                 else:

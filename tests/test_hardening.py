@@ -371,3 +371,15 @@ async def test_a_database_outage_answers_fast_with_503_and_no_traceback(bot: Bot
     await bot.drain()
     assert len(bot.connector.sent) == sent_before + 1
     assert (await police_invitation(bot)).status == "pending"  # the refused press changed nothing
+
+
+def test_the_log_formatter_bounds_fields_and_withholds_exception_messages() -> None:
+    formatter = JsonFormatter()
+    try:
+        raise ValueError(f"could not parse {MARKER}")
+    except ValueError:
+        record = logging.LogRecord("sdbot.test", logging.ERROR, __file__, 1, "failed %s", ("x" * 5000,), sys.exc_info())
+    record.verb = "v" * 100_000
+    line = json.loads(formatter.format(record))
+    assert MARKER not in json.dumps(line) and "ValueError" in line["exc"] and "test_hardening.py" in line["exc"]
+    assert len(line["msg"]) < 600 and len(line["verb"]) < 300

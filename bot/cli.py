@@ -117,7 +117,9 @@ def _serve(settings, host: str | None, port: int | None) -> int:  # type: ignore
     port = port or settings.port
     mode = "development mode: NO authentication" if not settings.auth_enabled else f"app id {settings.app_id}"
     print(f"Strategy Discussions bot at http://{host}:{port}/api/messages ({mode}); database {_safe_url(settings.database_url)}", flush=True)
-    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
+    # On SIGTERM, requests in flight get a few seconds to finish (they take milliseconds;
+    # one waiting on the network is bounded anyway), not aiohttp's default minute.
+    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None, shutdown_timeout=5.0)
     return 0
 
 

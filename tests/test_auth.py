@@ -133,3 +133,44 @@ async def test_a_hanging_metadata_endpoint_does_not_freeze_the_bot(
     finally:
         bf.release()
         await harness.stop()
+
+
+@pytest.mark.slow
+async def test_a_served_bot_waiting_on_hanging_metadata_still_answers_and_stops_on_sigterm(
+    tmp_path: Any, bf: FakeBotFrameworkIdentity, idp: FakeIdentityAndGraph, connector: FakeConnector
+) -> None:
+    import aiohttp
+
+    from storage.db import migrate
+    from tests.test_processes import Served, environment
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}"
+    await migrate(url)
+    served = Served(environment(url, connector, MicrosoftAppId=idp.client_id, MicrosoftAppPassword=idp.client_secret,
+                                MicrosoftAppType="SingleTenant", MicrosoftAppTenantId=activities.TENANT,
+                                SDBOT_OPENID_METADATA_URL=bf.metadata_url, SDBOT_AUTH_TIMEOUT_SECONDS="60"))  # fmt: skip
+    await served.start()
+    try:
+        bf.hang()
+        token = bf.channel_token(idp.client_id, connector.url)
+        base = f"http://127.0.0.1:{served.port}"
+        async with aiohttp.ClientSession() as http:
+            pending = asyncio.create_task(http.post(f"{base}/api/messages", headers=bearer(token),
+                                                    json=activities.message(PEOPLE["chris"], "help", connector.url)))  # fmt: skip
+            started = time.monotonic()
+            while bf.metadata_calls == 0:
+                assert time.monotonic() - started < 10
+                await asyncio.sleep(0.05)
+            started = time.monotonic()
+            async with http.get(f"{base}/healthz", timeout=aiohttp.ClientTimeout(total=1)) as r:
+                assert r.status == 200 and time.monotonic() - started < 1.0
+            assert served.proc is not None
+            served.proc.terminate()  # SIGTERM while a request waits on the metadata
+            stopped = time.monotonic()
+            # It stops after its short shutdown grace, long before the 60 s the request may wait.
+            await asyncio.to_thread(served.proc.wait, 40)
+            assert time.monotonic() - stopped < 25
+            pending.cancel()
+    finally:
+        bf.release()
+        served.stop()

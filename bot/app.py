@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -18,13 +19,21 @@ from botbuilder.integration.aiohttp import (
 )
 from botbuilder.schema import Activity
 
+from bot import auth
 from bot.connector import BotTokenProvider, ConnectorClient
 from bot.handler import StrategyDiscussionBot, tenant_of
 from bot.outbox import OutboxWorker
 from bot.settings import Settings
 from dialogs.services import Services
 from procedure import load_profile
-from storage.db import create_engine, session_factory, transaction
+from storage.db import (
+    DatabaseUnavailable,
+    create_engine,
+    is_unavailable,
+    session_factory,
+    transaction,
+    write_probe,
+)
 from storage.directory import load_directory, sync_directory
 from storage.models import utcnow
 
@@ -44,8 +53,46 @@ class _AuthConfig:
         self.APP_TENANTID = settings.tenant_id
 
 
-def _problem(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+MAX_JSON_DEPTH = 64  # Teams activities nest about 8 deep; a card's data a few more
+RETRY_AFTER_SECONDS = "30"
+
+
+def _problem(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+class _TooDeep(ValueError):
+    pass
+
+
+def clean_json(value: Any) -> Any:
+    """Every string with NUL removed and lone surrogates replaced (PostgreSQL refuses both in
+    text, on every retry), refusing nesting deeper than MAX_JSON_DEPTH. Iterative: a hostile
+    body must not exhaust the stack."""
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any, int]] = [(root, 0, 0)]  # (container, key, depth)
+    while stack:
+        container, key, depth = stack.pop()
+        item = container[key]
+        if isinstance(item, str):
+            container[key] = clean_text(item)
+        elif isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise _TooDeep
+            if isinstance(item, dict):
+                cleaned = {clean_text(k): v for k, v in item.items()}
+                container[key] = cleaned
+                stack.extend((cleaned, k, depth + 1) for k in cleaned)
+            else:
+                stack.extend((item, i, depth + 1) for i in range(len(item)))
+    return root[0]
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # JSON "\\ud800" escapes decode to these
+
+
+def clean_text(text: str) -> str:
+    return _LONE_SURROGATE.sub("\ufffd", text.replace("\x00", ""))
 
 
 async def messages(request: web.Request) -> web.Response:
@@ -54,11 +101,18 @@ async def messages(request: web.Request) -> web.Response:
     if "application/json" not in request.headers.get("Content-Type", ""):
         return _problem(415, "Content-Type must be application/json")
     try:
-        raw = await request.read()
+        # A body that trickles in would hold a connection (and its memory) for ever.
+        raw = await asyncio.wait_for(request.read(), settings.body_timeout_seconds)
     except web.HTTPRequestEntityTooLarge:
         return _problem(413, f"body larger than {settings.max_body_bytes} bytes")
+    except TimeoutError:
+        log.warning("request refused: body too slow", extra={"timeout": settings.body_timeout_seconds})
+        return _problem(408, f"the body did not arrive within {settings.body_timeout_seconds:g} s",
+                        {"Connection": "close"})  # fmt: skip
     try:
-        body = json.loads(raw)
+        body = clean_json(json.loads(raw))
+    except (_TooDeep, RecursionError):
+        return _problem(400, f"body is nested deeper than {MAX_JSON_DEPTH} levels")
     except (ValueError, UnicodeDecodeError):
         return _problem(400, "body is not valid JSON")
     if not isinstance(body, dict) or not isinstance(body.get("type"), str):
@@ -71,7 +125,14 @@ async def messages(request: web.Request) -> web.Response:
     adapter: CloudAdapter = state["adapter"]
     auth_header = request.headers.get("Authorization", "")
     try:
-        auth = await adapter.bot_framework_authentication.authenticate_request(activity, auth_header)
+        # Bounded: the signing keys come from the network (bot/auth.py fetches them off the loop).
+        auth_result = await asyncio.wait_for(
+            adapter.bot_framework_authentication.authenticate_request(activity, auth_header),
+            settings.auth_timeout_seconds,
+        )
+    except (auth.MetadataUnavailable, TimeoutError) as e:
+        log.warning("request refused: tokens cannot be checked now", extra={"reason": type(e).__name__})
+        return _problem(503, "cannot check the token now; try again", {"Retry-After": RETRY_AFTER_SECONDS})
     except Exception as e:  # a bad token raises jwt errors, PermissionError, KeyError...: all 401
         log.warning("request refused: not authenticated", extra={"reason": type(e).__name__})
         return _problem(401, "not authenticated")
@@ -85,9 +146,15 @@ async def messages(request: web.Request) -> web.Response:
             return _problem(403, "activity names no tenant")
 
     try:
-        invoke_response = await adapter.process_activity(auth, activity, state["bot"].on_turn)
+        invoke_response = await adapter.process_activity(auth_result, activity, state["bot"].on_turn)
     except PermissionError:
         return _problem(401, "not authenticated")
+    except Exception as e:
+        if isinstance(e, DatabaseUnavailable) or is_unavailable(e):
+            # Not accepted, and said so at once: Teams may retry; nothing half-done was kept.
+            return _problem(503, "the bot cannot save anything just now; try again", {"Retry-After": RETRY_AFTER_SECONDS})
+        log.error("activity failed", exc_info=e, extra={"type": activity.type})
+        return _problem(500, "something went wrong; nothing was changed")
     if invoke_response is None:
         return web.Response(status=201)
     payload: Any = invoke_response.body
@@ -97,19 +164,20 @@ async def messages(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 only when the database can take a write now (a write transaction, rolled back)."""
     state = request.app[STATE]
     try:
-        async with state["factory"]() as session:
-            from sqlalchemy import text
-
-            await session.execute(text("select 1"))
-    except Exception as e:
-        return web.json_response({"status": "unhealthy", "database": str(type(e).__name__)}, status=503)
+        await asyncio.wait_for(write_probe(state["engine"]), 3.0)
+    except (DatabaseUnavailable, TimeoutError) as e:
+        cause = e.__cause__ or e
+        return web.json_response({"status": "unhealthy", "database": type(cause).__name__}, status=503,
+                                 headers={"Retry-After": RETRY_AFTER_SECONDS})  # fmt: skip
     return web.json_response({"status": "ok"})
 
 
 async def _on_turn_error(context: Any, error: Exception) -> None:
-    log.exception("turn failed", exc_info=error)
+    if not (isinstance(error, DatabaseUnavailable) or is_unavailable(error)):
+        log.error("turn failed", exc_info=error)
     raise error
 
 
@@ -138,7 +206,11 @@ def create_app(
         if svc.meetings is None:
             svc.meetings = _graph_meetings(state, settings)
         http = aiohttp.ClientSession()
-        tokens = BotTokenProvider(settings.app_id, settings.app_password, settings.tenant_id, settings.app_type) if settings.auth_enabled else None
+        if settings.auth_enabled:
+            auth.install(settings.openid_metadata_url, http, settings.auth_timeout_seconds, settings.ca_file)
+        tokens = BotTokenProvider(settings.app_id, settings.app_password, settings.tenant_id, settings.app_type,
+                                  login_url=settings.login_url, scope=settings.bot_oauth_scope,
+                                  ca_file=settings.ca_file) if settings.auth_enabled else None  # fmt: skip
         # Delivery runs on real time (retries, leases); the injected clock is business time.
         worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base)
         adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AuthConfig(settings)))

@@ -50,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="print the record of a case to stdout")
     export.add_argument("case_ref", metavar="CASE_REF")
     export.add_argument("--format", choices=("json", "md", "html"), default="json")
+    export.add_argument("--out", help="write the record to this file (owner-only, 0600) instead of stdout")
     package = sub.add_parser("package", help="build the Teams app package (zip) to upload to Teams")
     package.add_argument("--out", default="build/sdbot-teams-app.zip", help="where to write the zip")
     package.add_argument("--version", default="1.0.0", help="app version in the manifest")
@@ -62,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # Everything sdbot writes (the SQLite database and its -wal/-shm, exports, the package)
+    # holds confidential data or credentials' context: owner-only, whatever the shell's umask.
+    os.umask(0o077)
     if not args.command:
         parser.print_help()
         return 0
@@ -82,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         from bot.export import export_case
 
-        return asyncio.run(export_case(settings, args.case_ref, args.format))
+        return asyncio.run(export_case(settings, args.case_ref, args.format, Path(args.out) if args.out else None))
     if args.command == "package":
         return _package(settings, Path(args.out), args.version)
     if args.command == "check":
@@ -113,7 +117,9 @@ def _serve(settings, host: str | None, port: int | None) -> int:  # type: ignore
     port = port or settings.port
     mode = "development mode: NO authentication" if not settings.auth_enabled else f"app id {settings.app_id}"
     print(f"Strategy Discussions bot at http://{host}:{port}/api/messages ({mode}); database {_safe_url(settings.database_url)}", flush=True)
-    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None)
+    # On SIGTERM, requests in flight get a few seconds to finish (they take milliseconds;
+    # one waiting on the network is bounded anyway), not aiohttp's default minute.
+    web.run_app(create_app(settings), host=host, port=port, print=None, access_log=None, shutdown_timeout=5.0)
     return 0
 
 
@@ -125,6 +131,7 @@ def _package(settings, out: Path, version: str) -> int:  # type: ignore[no-untyp
         print("sdbot package: MicrosoftAppId is not set; using a placeholder bot id (fine for the Agents Playground, not for Teams)", file=sys.stderr)
     out.parent.mkdir(parents=True, exist_ok=True)
     path = build_package(out, bot_id=bot_id, version=version)
+    Path(path).chmod(0o600)  # also when it replaced an older, more open file
     print(f"wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app)")
     return 0
 

@@ -31,28 +31,74 @@ class ConnectorError(Exception):
         return self.status is None or self.status in TRANSIENT_STATUSES
 
 
-class BotTokenProvider:
-    """Tokens for calling the Bot Connector as the bot; msal is synchronous, so off the loop."""
+PUBLIC_LOGIN_URL = "https://login.microsoftonline.com"
+PUBLIC_BOT_SCOPE = "https://api.botframework.com"
 
-    def __init__(self, app_id: str, password: str, tenant_id: str = "", app_type: str = "MultiTenant"):
+
+class BotTokenProvider:
+    """Tokens for calling the Bot Connector as the bot (client credentials, msal). msal is
+    synchronous and does HTTP, so it runs in a thread, with a timeout on every request.
+
+    `login_url` and `scope` default to Microsoft's public cloud (sovereign clouds differ);
+    `ca_file` is an extra CA to trust (a private PKI, or a test's own certificate)."""
+
+    def __init__(self, app_id: str, password: str, tenant_id: str = "", app_type: str = "MultiTenant",
+                 login_url: str = "", scope: str = "", ca_file: str = "", timeout: float = 15.0):  # fmt: skip
         self._app_id, self._password = app_id, password
         self._tenant = tenant_id if app_type.lower() == "singletenant" and tenant_id else "botframework.com"
-        self._credentials: Any = None
+        self._login_url = (login_url or PUBLIC_LOGIN_URL).rstrip("/")
+        self._scope = f"{(scope or PUBLIC_BOT_SCOPE).rstrip('/').removesuffix('/.default')}/.default"
+        self._ca_file = ca_file
+        self._timeout = timeout
+        self._app: Any = None
         self._token: str | None = None
         self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    def _make_app(self) -> Any:
+        import msal
+        import requests
+
+        http = requests.Session()
+        timeout, ca_file = self._timeout, self._ca_file
+        original = http.request
+
+        def request(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+            kwargs.setdefault("timeout", timeout)
+            if ca_file:
+                kwargs.setdefault("verify", ca_file)
+            return original(method, url, *args, **kwargs)
+
+        http.request = request  # type: ignore[method-assign]
+        return msal.ConfidentialClientApplication(
+            self._app_id,
+            client_credential=self._password,
+            authority=f"{self._login_url}/{self._tenant}",
+            # Instance discovery asks Microsoft's public cloud about the authority: only there.
+            instance_discovery=self._login_url == PUBLIC_LOGIN_URL,
+            http_client=http,
+        )
+
+    def _acquire(self) -> dict[str, Any]:
+        if self._app is None:
+            self._app = self._make_app()
+        return self._app.acquire_token_for_client(scopes=[self._scope])
 
     async def token(self) -> str:
-        if self._token and time.monotonic() < self._expires:
+        async with self._lock:
+            if self._token and time.monotonic() < self._expires:
+                return self._token
+            try:
+                result = await asyncio.to_thread(self._acquire)
+            except Exception as e:  # unreachable or unknown authority: a transient failure
+                self._app = None
+                raise ConnectorError(f"could not get the bot's token: {type(e).__name__}") from e
+            if "access_token" not in result:
+                raise ConnectorError(f"could not get the bot's token: {result.get('error')}")  # retried, then failed
+            self._token = str(result["access_token"])
+            lifetime = float(result.get("expires_in") or 3600)
+            self._expires = time.monotonic() + max(60.0, lifetime - 300)  # renew 5 min early
             return self._token
-        if self._credentials is None:
-            from botframework.connector.auth import MicrosoftAppCredentials
-
-            self._credentials = MicrosoftAppCredentials(
-                self._app_id, self._password, channel_auth_tenant=self._tenant
-            )
-        self._token = await asyncio.to_thread(self._credentials.get_access_token)
-        self._expires = time.monotonic() + 30 * 60  # msal caches too; this spares the thread hop
-        return self._token
 
 
 class ConnectorClient:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
@@ -11,7 +13,16 @@ from dialogs.export import case_record, to_html, to_markdown
 from storage.db import create_engine, session_factory
 
 
-async def export_case(settings: Settings, case_ref: str, fmt: str) -> int:
+def write_private(path: Path, content: str) -> None:
+    """Write `content` to a file only its owner can read (0600), replacing any older file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file that already existed
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(content)
+
+
+async def export_case(settings: Settings, case_ref: str, fmt: str, out: Path | None = None) -> int:
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:
@@ -22,9 +33,14 @@ async def export_case(settings: Settings, case_ref: str, fmt: str) -> int:
         print(f"sdbot export: no discussion for case reference {case_ref!r}", file=sys.stderr)
         return 1
     if fmt == "json":
-        print(json.dumps(record, indent=2, ensure_ascii=False))
+        text = json.dumps(record, indent=2, ensure_ascii=False)
     elif fmt == "md":
-        print(to_markdown(record))
+        text = to_markdown(record)
     else:
-        print(to_html(record))
+        text = to_html(record)
+    if out is None:
+        print(text)
+    else:
+        write_private(out, text + "\n")
+        print(f"wrote {out} (readable by its owner only)")
     return 0

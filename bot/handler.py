@@ -21,12 +21,22 @@ from dialogs import router
 from dialogs.services import Services
 from dialogs.types import Actor, CardAction, CardReply, Command, Where
 from storage import activities, outbox
-from storage.db import transaction
+from storage.db import DatabaseUnavailable, is_unavailable, transaction
 from storage.models import utcnow
 
 log = logging.getLogger("sdbot.handler")
 
 MAX_TEXT = 4000
+MAX_VERB = 64  # card verbs are short identifiers; anything longer is not one of ours
+
+
+def processed_key(activity: Activity) -> str | None:
+    """The dedupe key of an activity: its id within its conversation, from its sender."""
+    if not activity.id:
+        return None
+    conversation = activity.conversation.id if activity.conversation else ""
+    sender = activity.from_property.id if activity.from_property else ""
+    return activities.activity_key(conversation or "", activity.id, sender)
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -71,6 +81,13 @@ def _failed() -> dict[str, Any]:
                             "if it keeps failing, tell your administrator.")).as_invoke_body()  # fmt: skip
 
 
+def _unavailable() -> dict[str, Any]:
+    body = CardReply(error=("ServiceUnavailable", "The bot cannot save anything just now, so nothing was "
+                            "changed. Try again in a minute.")).as_invoke_body()  # fmt: skip
+    body["statusCode"] = 503
+    return body
+
+
 class StrategyDiscussionBot(TeamsActivityHandler):
     def __init__(
         self,
@@ -109,9 +126,10 @@ class StrategyDiscussionBot(TeamsActivityHandler):
         text = (text or "").replace("\u00a0", " ").strip()[:MAX_TEXT]
         where, actor = where_of(activity), actor_of(activity)
         command = Command(actor=actor, where=where, text=text, activity_id=activity.id, now=self._clock())
+        key = processed_key(activity)
         try:
             async with transaction(self._factory) as session:
-                if activity.id and not await activities.mark_processed(session, activity.id):
+                if key and not await activities.mark_processed(session, key):
                     log.info("repeated message ignored", extra={"activity": activity.id})
                     return
                 await self._remember(session, activity, where, actor)
@@ -119,7 +137,12 @@ class StrategyDiscussionBot(TeamsActivityHandler):
         except IntegrityError:
             log.info("message handled concurrently elsewhere", extra={"activity": activity.id})
             return
-        except Exception:  # rolled back: tell the person, rather than leave them waiting
+        except Exception as e:  # rolled back: tell the person, rather than leave them waiting
+            if is_unavailable(e):
+                # Not accepted: the route answers 503 and Teams may send it again.
+                log.warning("database unavailable: message not accepted", extra={"activity": activity.id,
+                            "error": type(e).__name__})  # fmt: skip
+                raise DatabaseUnavailable(type(e).__name__) from e
             log.exception("command failed", extra={"activity": activity.id})
             async with transaction(self._factory) as session:
                 await router.failed(session, where)
@@ -144,7 +167,10 @@ class StrategyDiscussionBot(TeamsActivityHandler):
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
         if activity.name != "adaptiveCard/action":
-            return await super().on_invoke_activity(turn_context)
+            # Only Universal Actions are ours (the SDK would answer 501 to the rest): say so plainly.
+            log.info("unsupported invoke", extra={"invoke": str(activity.name)[:MAX_VERB]})
+            return InvokeResponse(status=200, body=CardReply(error=(
+                "NotSupported", "This bot answers card buttons (adaptiveCard/action) only.")).as_invoke_body())  # fmt: skip
         reply = await self._card_action(activity)
         # Answered as a plain dict: the route writes it as it is (the SDK's own path
         # serialises it twice and answers 500; see TEAMS-NOTES).
@@ -158,6 +184,10 @@ class StrategyDiscussionBot(TeamsActivityHandler):
         where, actor = where_of(activity), actor_of(activity)
         if not isinstance(verb, str) or not verb:
             return CardReply(error=("BadRequest", "This card action has no verb.")).as_invoke_body()
+        if len(verb) > MAX_VERB:
+            log.info("card action refused: verb too long", extra={"verb": verb[:MAX_VERB], "length": len(verb)})
+            return CardReply(error=("BadRequest", "This card action is not one of this bot's.")).as_invoke_body()
+        key = processed_key(activity)
         request = CardAction(
             actor=actor,
             where=where,
@@ -169,24 +199,32 @@ class StrategyDiscussionBot(TeamsActivityHandler):
         )
         try:
             async with transaction(self._factory) as session:
-                if activity.id:
-                    earlier = await activities.earlier_response(session, activity.id)
+                if key:
+                    earlier = await activities.earlier_response(session, key)
                     if earlier is not None:
                         log.info("repeated card action replayed", extra={"activity": activity.id, "verb": verb})
                         return earlier
                 await self._remember(session, activity, where, actor)
                 reply = await router.handle_action(session, self._services, request)
                 body = reply.as_invoke_body()
-                if activity.id:
-                    await activities.mark_processed(session, activity.id, body)
+                if key:
+                    await activities.mark_processed(session, key, body)
         except IntegrityError:
-            async with self._factory() as session:
-                earlier = await activities.earlier_response(session, activity.id or "")
+            try:
+                async with self._factory() as session:
+                    earlier = await activities.earlier_response(session, key or "")
+            except Exception as e:
+                if not is_unavailable(e):
+                    raise
+                earlier = None
             if earlier is not None:
                 return earlier
             log.exception("card action failed", extra={"verb": verb})
             return _failed()
-        except Exception:  # the transaction rolled back: say so, rather than a bare 500
+        except Exception as e:  # the transaction rolled back: say so, rather than a bare 500
+            if is_unavailable(e):
+                log.warning("database unavailable: card action not done", extra={"verb": verb, "error": type(e).__name__})
+                return _unavailable()
             log.exception("card action failed", extra={"verb": verb})
             return _failed()
         self._on_enqueued()

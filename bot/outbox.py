@@ -24,7 +24,7 @@ from bot.connector import ConnectorClient, ConnectorError
 from bot.settings import Settings
 from dialogs import notify
 from storage import outbox as q
-from storage.db import transaction
+from storage.db import is_unavailable, transaction
 from storage.models import OutboxMessage, utcnow
 
 log = logging.getLogger("sdbot.outbox")
@@ -99,8 +99,11 @@ class OutboxWorker:
         while not self._stopping:
             try:
                 handled = await self.run_once()
-            except Exception:  # the worker must outlive a database hiccup
-                log.exception("outbox pass failed")
+            except Exception as e:  # the worker must outlive a database hiccup
+                if is_unavailable(e):  # expected in an outage: one line, no traceback
+                    log.warning("outbox pass skipped: database unavailable", extra={"error": type(e).__name__})
+                else:
+                    log.exception("outbox pass failed")
                 handled = 0
             if handled == 0:
                 self._wake.clear()

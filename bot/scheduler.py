@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.settings import Settings
 from dialogs import due
 from dialogs.services import Services
+from storage.db import is_unavailable
 from storage.models import utcnow
 
 log = logging.getLogger("sdbot.scheduler")
@@ -57,8 +58,11 @@ class Scheduler:
         while not self._stopping:
             try:
                 await self.run_once()
-            except Exception:
-                log.exception("scheduler pass failed")
+            except Exception as e:
+                if is_unavailable(e):  # expected in an outage: one line, no traceback
+                    log.warning("scheduler pass skipped: database unavailable", extra={"error": type(e).__name__})
+                else:
+                    log.exception("scheduler pass failed")
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self._settings.scheduler_poll_seconds)

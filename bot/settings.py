@@ -53,6 +53,13 @@ class Settings:
     run_worker: bool = True
     run_scheduler: bool = True
     service_url: str = ""  # where proactive messages go before any activity has told us
+    # Hardening: a slow body is cut off (408); token checks and the metadata fetch are bounded.
+    body_timeout_seconds: float = 5.0
+    auth_timeout_seconds: float = 5.0
+    openid_metadata_url: str = ""  # empty: the Bot Framework's public cloud metadata
+    login_url: str = ""  # where the bot gets its own tokens; empty: Microsoft's public cloud
+    bot_oauth_scope: str = ""  # the audience of those tokens; empty: https://api.botframework.com
+    ca_file: str = ""  # an extra CA to trust for the above (a private PKI)
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -110,5 +117,11 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(
         run_worker=_bool(get("SDBOT_RUN_WORKER"), True),
         run_scheduler=_bool(get("SDBOT_RUN_SCHEDULER"), True),
         service_url=get("SDBOT_SERVICE_URL") or "",
+        body_timeout_seconds=float(get("SDBOT_BODY_TIMEOUT_SECONDS") or 5),
+        auth_timeout_seconds=float(get("SDBOT_AUTH_TIMEOUT_SECONDS") or 5),
+        openid_metadata_url=get("SDBOT_OPENID_METADATA_URL") or "",
+        login_url=get("SDBOT_LOGIN_URL") or "",
+        bot_oauth_scope=get("SDBOT_BOT_OAUTH_SCOPE") or "",
+        ca_file=get("SDBOT_CA_FILE") or "",
         extra=dict(merged),
     )

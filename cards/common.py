@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from cards.format import escape_markdown
+
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CONTAINER_STYLES = ("default", "emphasis", "good", "attention", "warning", "accent")
@@ -94,7 +96,8 @@ def mention_entity(teams_id: str, name: str) -> Element:
 
 def error_card(title: str, message: str, choices: list[str] | None = None) -> Element:
     """What went wrong and, when it helps, the valid choices. Nothing on it is clickable."""
-    items = [text(f"⚠️ {title}", weight="Bolder", color="Attention"), text(message)]
+    # Error messages quote what was typed (a case reference, a date, a word): shown literally.
+    items = [text(f"⚠️ {escape_markdown(title)}", weight="Bolder", color="Attention"), text(escape_markdown(message))]
     if choices:
         items.append(text("Valid choices:", weight="Bolder", size="Small"))
         items.append(text("\n".join(f"- {c}" for c in choices), fontType="Monospace", size="Small", spacing="None"))
@@ -102,7 +105,9 @@ def error_card(title: str, message: str, choices: list[str] | None = None) -> El
 
 
 def notice_card(title: str, lines: list[str], style: str = "default") -> Element:
-    return card([box([text(title, weight="Bolder"), *[text(line) for line in lines if line]], style)])
+    # Notices can carry a person's words (an action's description): shown literally.
+    return card([box([text(escape_markdown(title), weight="Bolder"),
+                      *[text(escape_markdown(line)) for line in lines if line]], style)])  # fmt: skip
 
 
 def help_card(commands: list[tuple[str, str]]) -> Element:

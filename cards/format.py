@@ -1,4 +1,5 @@
-"""How times read on a card: UK style, in the datetime's own zone, whatever the process locale."""
+"""How things read on a card: times UK style, in the datetime's own zone, whatever the process
+locale; and what people typed, shown as they typed it (never as Markdown)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,33 @@ def starts_in(now: datetime, start: datetime | None) -> str:
 def is_after(a: datetime, b: datetime) -> bool:
     """a later than b in real time (also across a clock change's repeated hour)."""
     return _between(b, a) > timedelta(0)
+
+
+# Adaptive Card TextBlocks (and FactSet values) render a Markdown subset: **bold**, _italic_,
+# [links](...), lists; some clients also headings, quotes and inline HTML such as <at>. What a
+# person typed must show literally: a reason must not become a link, a heading or a mention.
+_ACTIVE_ANYWHERE = frozenset("\\`*_[]~<>#|")
+_ACTIVE_AT_LINE_START = frozenset("-+=")
+
+
+def _escape_line(line: str) -> str:
+    out = ["\\" + c if c in _ACTIVE_ANYWHERE else c for c in line]
+    start = len(line) - len(line.lstrip())
+    if start < len(line):
+        if line[start] in _ACTIVE_AT_LINE_START:  # a bullet
+            out[start] = "\\" + line[start]
+        else:  # "1." or "1)" numbering: escape the mark after the digits
+            end = start
+            while end < len(line) and line[end].isdigit():
+                end += 1
+            if end > start and end < len(line) and line[end] in ".)":
+                out[end] = "\\" + line[end]
+    return "".join(out)
+
+
+def escape_markdown(text: str | None) -> str:
+    """`text` with every Markdown-active character backslash-escaped (lists and numbering only
+    at the start of a line), so a card shows it exactly as typed. Also used by the export."""
+    if not text:
+        return ""
+    return "\n".join(_escape_line(line) for line in text.split("\n"))

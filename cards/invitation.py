@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cards.common import Element, box, card, execute, facts, heading, input_text, show_card, text
-from cards.format import fmt_when, starts_in
+from cards.format import escape_markdown, fmt_when, starts_in
 from cards.views import InvitationView
 
 _STATE = {
@@ -42,7 +42,7 @@ def _status(view: InvitationView) -> Element:
         lines.append(f"{fmt_when(view.responded_at)}.")
     if view.answer_reason and view.status in ("declined", "withdrawn"):
         # Free text stays out of shared channels (DESIGN, Confidentiality); the chair has it.
-        lines.append(f"Reason: {view.answer_reason}" if view.private_copy else "A reason was given to the chair.")
+        lines.append(f"Reason: {escape_markdown(view.answer_reason)}" if view.private_copy else "A reason was given to the chair.")
     if view.late and view.status in ("declined", "withdrawn"):
         lines.append("Late withdrawal: the chair and your agency lead have been told.")
     elif view.status in ("declined", "withdrawn"):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from cards.common import card, execute, show_card, text
-from cards.format import fmt_when
+from cards.format import escape_markdown, fmt_when
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ def agenda_card(view: AgendaView) -> dict[str, Any]:
         body.append({"type": "Container", "style": "attention", "items": [text(view.error, weight="Bolder")]})
     if view.notes:
         body.append({"type": "Container", "style": "emphasis", "items": [text("Recorded so far", weight="Bolder")]
-                     + [text(f"• {line}", size="Small") for line in view.notes]})  # fmt: skip
+                     + [text(f"• {escape_markdown(line)}", size="Small") for line in view.notes]})  # fmt: skip
     for f in view.fields:
         body.extend(_input(f))
     actions = [execute(title, verb, data) for title, verb in view.extra_actions]
@@ -153,11 +153,11 @@ class ActionView:
 def action_card(view: ActionView) -> dict[str, Any]:
     body = [
         text(f"Action for you: {view.case_ref}", size="Large", weight="Bolder"),
-        text(view.what, weight="Bolder"),
+        text(escape_markdown(view.what), weight="Bolder"),
         {"type": "FactSet", "facts": [
             {"title": "Owner", "value": f"{view.owner_name} ({view.agency_name})"},
             {"title": "Due", "value": fmt_when(view.due)},
-            {"title": "Purpose", "value": view.purpose},
+            {"title": "Purpose", "value": escape_markdown(view.purpose)},
             {"title": "Status", "value": "Done " + fmt_when(view.done_at) if view.status == "done" else "Open"},
         ]},
     ]  # fmt: skip
@@ -193,12 +193,12 @@ def record_card(view: RecordView) -> dict[str, Any]:
         ]},
         text("Decisions", weight="Bolder"),
     ]  # fmt: skip
-    body += [text(f"• {t}: **{o}**. {r}", size="Small") for t, o, r in view.decisions] or [text("none", isSubtle=True)]
+    body += [text(f"• {t}: **{o}**. {escape_markdown(r)}", size="Small") for t, o, r in view.decisions] or [text("none", isSubtle=True)]
     body.append(text("Actions", weight="Bolder"))
-    body += [text(f"• {w} ({o}, due {fmt_when(d)})", size="Small") for w, o, d in view.actions] or [text("none", isSubtle=True)]
+    body += [text(f"• {escape_markdown(w)} ({o}, due {fmt_when(d)})", size="Small") for w, o, d in view.actions] or [text("none", isSubtle=True)]
     if view.disagreements:
         body.append(text("Professional disagreements", weight="Bolder"))
-        body += [text(f"• {x}", size="Small") for x in view.disagreements]
+        body += [text(f"• {escape_markdown(x)}", size="Small") for x in view.disagreements]
     body.append(text("Goes to: " + ", ".join(view.recipients), isSubtle=True, size="Small"))
     actions = [execute("Approve circulation", "approve_circulation", {"discussion_id": view.discussion_id}, "positive")] if view.approvable else []
     return card(body, actions)

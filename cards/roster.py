@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cards.common import Element, at, box, card, execute, heading, mention_entity, text
-from cards.format import fmt_when, is_after, starts_in, time_left
+from cards.format import escape_markdown, fmt_when, is_after, starts_in, time_left
 from cards.views import EscalationView, RosterRow, RosterView
 
 STATUS_WORDS = {
@@ -35,7 +35,8 @@ def _row(row: RosterRow) -> Element:
     if detail and row.responded_at:
         detail = f"{detail}, {fmt_when(row.responded_at)}"
     if row.reason and row.status in ("declined", "withdrawn"):
-        detail = f"{detail}: {row.reason}" if detail else row.reason
+        reason = escape_markdown(row.reason)  # typed by the person who answered
+        detail = f"{detail}: {reason}" if detail else reason
     colour = {"accepted": "Good", "declined": "Attention", "withdrawn": "Attention"}.get(row.status, "Default")
     left: list[Element] = [text(f"**{row.agency_name}**" + ("" if row.required else " (as needed)"), spacing="None")]
     if detail:

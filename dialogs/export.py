@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cards.format import escape_markdown
 from dialogs.views import quorum_of_kinds
 from procedure import AGENCY_KINDS
 from storage import queries
@@ -132,7 +133,8 @@ def to_markdown(record: dict[str, Any]) -> str:
 
 
 def _md(text: str | None) -> str:
-    return (text or "").replace("|", "\\|").replace("\n", " ")
+    # What people typed shows literally: no links, emphasis, headings or table breaks.
+    return escape_markdown(text).replace("\r", " ").replace("\n", " ")
 
 
 def to_html(record: dict[str, Any]) -> str:

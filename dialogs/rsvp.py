@@ -77,6 +77,7 @@ async def answer(session: AsyncSession, services: Services, act: CardAction) -> 
         if not reason:
             return CardReply(card=cards.error_card("Say why you withdraw", "A reason is needed; nothing was changed."))
         inv.status, inv.answer_reason = "withdrawn", reason
+        inv.person_id = None if on_behalf else person.id  # who withdrew, not who had accepted
         changed = True
     elif act.verb == "delegate":
         delegate = await queries.person(session, act.data.get("delegate_to") if isinstance(act.data.get("delegate_to"), str) else None)

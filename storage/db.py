@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,18 +20,70 @@ from sqlalchemy.ext.asyncio import (
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
+# How long a SQLite write waits for another writer. The worker, the scheduler and the web
+# handler write concurrently, so some waiting is right; but Teams gives up on a request after
+# about 15 s (and an invoke after 5 s), so a stuck lock must fail fast and answer 503.
+SQLITE_BUSY_SECONDS = 5.0
+# The /healthz write probe waits much less: a health check must answer quickly.
+PROBE_BUSY_MS = 500
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or written now (down, locked, read-only, refused)."""
+
+
+# SQLSTATEs that mean "cannot write now" rather than a bug: connection exceptions, read-only,
+# no privilege, lock or statement timeouts, the server shutting down, too many connections.
+_UNAVAILABLE_SQLSTATES = ("08", "25006", "42501", "55P03", "57014", "57P01", "57P02", "57P03", "53300")
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether an exception means the database is down, locked or refusing writes."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    if isinstance(error, DatabaseUnavailable | OperationalError | InterfaceError | PoolTimeout | OSError | TimeoutError):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        code = getattr(error.orig, "sqlstate", None) or getattr(getattr(error.orig, "__cause__", None), "sqlstate", None)
+        return isinstance(code, str) and code.startswith(_UNAVAILABLE_SQLSTATES)
+    return False
+
+
+def _private_sqlite_file(database: str) -> None:
+    """Create the SQLite file owner-only (0600) before SQLite does. SQLite gives its -wal and
+    -shm files the database file's permissions, so they are private too, whatever the umask."""
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    # A database an earlier version left readable by others is tightened too.
+    for existing in (path, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        try:
+            if existing.stat().st_mode & 0o077:
+                existing.chmod(0o600)
+        except FileNotFoundError:
+            pass
+        except PermissionError:  # not ours to change: leave it as the owner set it
+            pass
+
 
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
-    kwargs: dict[str, Any] = {}
+    # Parameters hold what people typed (reasons, information): never put them in error
+    # messages, which end up in logs.
+    kwargs: dict[str, Any] = {"hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
-        # The worker, the scheduler and the web handler write concurrently: wait, don't fail.
-        kwargs["connect_args"] = {"timeout": 30}
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _private_sqlite_file(database)
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS}
     else:
         kwargs["pool_pre_ping"] = True
+        # A server that does not answer must not hold a request for minutes.
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS, "command_timeout": 10}
     engine = create_async_engine(url, **kwargs)
     if parsed.get_backend_name() == "sqlite":
 
@@ -39,7 +92,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
             cursor.close()
 
     return engine
@@ -54,6 +107,33 @@ async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
     """One unit of work: state changes and the outbox rows they cause commit together."""
     async with factory() as session, session.begin():
         yield session
+
+
+async def write_probe(engine: AsyncEngine) -> None:
+    """Can the database take a write now? Starts a write transaction and rolls it back, waiting
+    at most about half a second for locks. Raises DatabaseUnavailable when it cannot."""
+    try:
+        async with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                await conn.exec_driver_sql(f"PRAGMA busy_timeout={PROBE_BUSY_MS}")
+                try:
+                    # An UPDATE takes SQLite's write lock even when it matches no row.
+                    await conn.execute(text("UPDATE processed_activities SET at = at WHERE 1 = 0"))
+                finally:
+                    await conn.rollback()
+                    await conn.exec_driver_sql(f"PRAGMA busy_timeout={int(SQLITE_BUSY_SECONDS * 1000)}")
+            else:
+                try:
+                    await conn.execute(text("SET LOCAL lock_timeout = '500ms'"))
+                    await conn.execute(text("SET LOCAL statement_timeout = '2s'"))
+                    # Refused on a read-only server or without the privilege, even with no row.
+                    await conn.execute(text("UPDATE processed_activities SET at = at WHERE false"))
+                finally:
+                    await conn.rollback()
+    except DatabaseUnavailable:
+        raise
+    except Exception as e:
+        raise DatabaseUnavailable(type(e).__name__) from e
 
 
 def _alembic_config(url: str) -> Any:

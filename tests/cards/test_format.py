@@ -61,3 +61,15 @@ def test_starts_in() -> None:
 
 def test_fmt_duration_ignores_the_sign() -> None:
     assert fmt_duration(timedelta(minutes=-90)) == fmt_duration(timedelta(minutes=90)) == "1 h 30 min"
+
+
+def test_escape_markdown_shows_typed_text_literally() -> None:
+    from cards.format import escape_markdown
+
+    assert escape_markdown("[x](https://evil.example)") == "\\[x\\](https://evil.example)"
+    assert escape_markdown("**bold** _it_ ~s~ `code`") == "\\*\\*bold\\*\\* \\_it\\_ \\~s\\~ \\`code\\`"
+    assert escape_markdown("# h\n- a\n  + b\n12. c\n3) d") == "\\# h\n\\- a\n  \\+ b\n12\\. c\n3\\) d"
+    assert escape_markdown("<at>Pat</at> a\\b") == "\\<at\\>Pat\\</at\\> a\\\\b"
+    # Ordinary text is left alone: hyphens, numbers and full stops inside a line.
+    assert escape_markdown("Off sick 3.5 days; re-check on 24/12.") == "Off sick 3.5 days; re-check on 24/12."
+    assert escape_markdown(None) == "" and escape_markdown("") == ""

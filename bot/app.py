@@ -212,7 +212,8 @@ def create_app(
                                   login_url=settings.login_url, scope=settings.bot_oauth_scope,
                                   ca_file=settings.ca_file) if settings.auth_enabled else None  # fmt: skip
         # Delivery runs on real time (retries, leases); the injected clock is business time.
-        worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base)
+        worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base,
+                              services=svc, business_clock=clock)  # fmt: skip
         adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AuthConfig(settings)))
         adapter.on_turn_error = _on_turn_error
         from bot.scheduler import Scheduler
@@ -281,3 +282,7 @@ class GraphMeetings:
     ) -> tuple[str, str]:
         meeting = await self._client.create_meeting(subject, start, end, attendees)
         return meeting.event_id, meeting.join_url
+
+    async def attendee_responses(self, event_id: str) -> dict[str, str]:
+        responses: dict[str, str] = await self._client.attendee_responses(event_id)
+        return responses

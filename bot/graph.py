@@ -407,7 +407,8 @@ class GraphClient:
 
     async def attendee_responses(self, event_id: str) -> dict[str, str]:
         """Calendar answers by lower-cased email: none, accepted, tentativelyAccepted, declined..."""
-        data = await self.request("GET", self._events(event_id))
+        # Only the attendees: the rest of the event is not needed (and is not read).
+        data = await self.request("GET", self._events(event_id) + "?$select=attendees")
         return {
             a["emailAddress"]["address"].lower(): (a.get("status") or {}).get("response", "none")
             for a in (data or {}).get("attendees", [])

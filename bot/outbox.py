@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.connector import ConnectorClient, ConnectorError
 from bot.settings import Settings
 from dialogs import notify
+from dialogs.services import Services
 from storage import outbox as q
 from storage.db import is_unavailable, transaction
 from storage.models import OutboxMessage, utcnow
@@ -76,12 +77,17 @@ class OutboxWorker:
         settings: Settings,
         clock: Callable[[], datetime] = utcnow,
         backoff_base: float = 1.0,
+        services: Services | None = None,
+        business_clock: Callable[[], datetime] = utcnow,
     ):
         self._factory = factory
         self._connector = connector
         self._settings = settings
         self._clock = clock
         self._backoff_base = backoff_base
+        # For the roster a delivery change redraws: the rules in force and business time.
+        self._services = services
+        self._business_clock = business_clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
         self._limiter = RateLimiter()
@@ -134,6 +140,7 @@ class OutboxWorker:
             return
         async with transaction(self._factory) as session:
             await q.settle_sent(session, row.id, self.owner, conversation_id, activity_id, service_url)
+            await self._delivery_changed(session, row.id)
         log.info("delivered", extra={**fields, "conversation": conversation_id, "activity": activity_id})
 
     async def _failed_attempt(self, row: OutboxMessage, e: ConnectorError, fields: dict[str, Any]) -> None:
@@ -147,6 +154,8 @@ class OutboxWorker:
             delay = backoff_seconds(attempts, self._backoff_base)
         async with transaction(self._factory) as session:
             await q.settle_retry(session, row.id, str(e), self._clock() + timedelta(seconds=delay))
+            if e.status != 429:  # throttling waits Retry-After (seconds): not a delay to report
+                await self._delivery_changed(session, row.id)
         log.warning("delivery failed; will retry", extra={**fields, "status": e.status, "retry_in": round(delay, 2)})
         self.wake()
 
@@ -154,9 +163,16 @@ class OutboxWorker:
         async with transaction(self._factory) as session:
             failed = await q.settle_failed(session, row.id, error)
             if failed is not None:
-                await notify.delivery_failed(session, failed)
+                await self._delivery_changed(session, row.id)
+                await notify.delivery_failed(session, failed, self._services)
         log.error("delivery failed for good", extra={**fields, "error": error[:300]})
         self.wake()
+
+    async def _delivery_changed(self, session: AsyncSession, row_id: int) -> None:
+        """An invitation's delivery state for its roster row (dialogs decide what it means)."""
+        row = await session.get(OutboxMessage, row_id)
+        if row is not None and notify.invitation_id_of(row):
+            await notify.invitation_delivery(session, row, self._services, self._business_clock())
 
     async def _service_url(self, session: AsyncSession, target: dict[str, Any]) -> str:
         if target.get("service_url"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from typing import Any
 
 import aiohttp
 
@@ -30,13 +31,20 @@ async def run_worker(settings: Settings) -> int:
         if settings.auth_enabled
         else None
     )
+    from bot.app import _graph_meetings
+
+    graph: dict[str, Any] = {}
+    services.meetings = _graph_meetings(graph)  # Teams meetings and calendar answers, when configured
     async with aiohttp.ClientSession() as http:
-        worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base)
+        worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base,
+                              services=services)  # fmt: skip
         scheduler = Scheduler(factory, services, settings, on_enqueued=worker.wake)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda: (worker.stop(), scheduler.stop()))
         log.info("worker started", extra={"owner": worker.owner})
         await asyncio.gather(worker.run_forever(), scheduler.run_forever())
+    if graph.get("graph"):
+        await graph["graph"].close()
     await engine.dispose()
     return 0

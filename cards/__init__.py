@@ -8,19 +8,23 @@ from cards.common import attachment, error_card, help_card, mention_message, not
 from cards.convene import convene_form, convene_summary
 from cards.format import fmt_when, time_left
 from cards.invitation import invitation
-from cards.roster import escalation_card, roster
+from cards.roster import cases_card, delivery_notice, escalation_card, roster
 from cards.views import (
+    CaseLine,
+    CasesView,
     ConveneFormView,
     ConveneSummary,
     EscalationLine,
     EscalationView,
     InvitationView,
     InviteeLine,
+    RecordAnswerForm,
     RosterRow,
     RosterView,
 )
 
 __all__ = [
+    "CaseLine", "CasesView", "RecordAnswerForm", "cases_card", "delivery_notice",
     "ConveneFormView", "ConveneSummary", "EscalationLine", "EscalationView", "InvitationView", "InviteeLine",
     "RosterRow", "RosterView", "attachment", "convene_form", "convene_summary", "error_card",
     "escalation_card", "fmt_when", "help_card", "invitation", "mention_message", "notice_card", "roster",

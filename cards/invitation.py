@@ -14,6 +14,7 @@ _STATE = {
     "accepted": ("✅ Accepted", "good"),
     "declined": ("❌ Declined", "attention"),
     "withdrawn": ("⚠️ Withdrawn", "attention"),
+    "tentative": ("❔ Tentative: please confirm", "warning"),
 }
 
 
@@ -28,11 +29,14 @@ def _status(view: InvitationView) -> Element:
     if view.late:
         label += " (late)"
     lines: list[str] = []
-    if view.status == "pending":
+    if view.status in ("pending", "tentative"):
         if view.scheduled_for is None:
             lines.append("Please answer now; the chair will confirm the time.")
         else:
             lines.append(f"Please answer now: the discussion {starts_in(view.now, view.scheduled_for)}.")
+        if view.answer_by is not None:
+            lines.append(f"Answer by {fmt_when(view.answer_by)}: then the chair and your agency lead are told "
+                         "if the discussion is not quorate.")  # fmt: skip
     elif view.status == "delegated":
         who = view.delegated_to_name or "a colleague"
         lines.append(f"Delegated to {who}, who should answer below.")
@@ -85,7 +89,7 @@ def invitation(view: InvitationView) -> dict[str, Any]:
         body.append(text(view.meeting_note, isSubtle=True, size="Small"))
     body.append(_status(view))
     actions: list[Element] = []
-    if view.status in ("pending", "delegated"):
+    if view.status in ("pending", "delegated", "tentative"):
         body.append(text("**What we ask:** press **Accept** if someone senior enough to decide for your agency will "
                          "attend, **Decline** with a reason if nobody can, or **Delegate** to a colleague."))  # fmt: skip
         actions = _answer_buttons(view, data)

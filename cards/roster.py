@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from cards.common import Element, at, box, card, execute, heading, mention_entity, text
+from cards.common import (
+    Element,
+    at,
+    box,
+    card,
+    execute,
+    heading,
+    input_text,
+    mention_entity,
+    show_card,
+    text,
+)
 from cards.format import escape_markdown, fmt_when, is_after, starts_in, time_left
-from cards.views import EscalationView, RosterRow, RosterView
+from cards.views import CasesView, EscalationView, RecordAnswerForm, RosterRow, RosterView
 
 STATUS_WORDS = {
     "accepted": "✅ Accepted",
@@ -14,7 +25,15 @@ STATUS_WORDS = {
     "declined": "❌ Declined",
     "withdrawn": "⚠️ Withdrawn",
     "delegated": "➡️ Delegated, awaiting reply",
+    "tentative": "❔ Tentative",
 }
+DELIVERY_WORDS = {
+    "sending": "Sending the invitation…",
+    "delivered": "Invitation delivered",
+    "retrying": "⏳ Teams is not accepting the invitation yet: retrying",
+    "failed": "⛔ Invitation NOT delivered",
+}
+ANSWER_CHOICES = (("accepted", "Accepted"), ("declined", "Declined"), ("tentative", "Tentative"))
 
 
 def status_word(status: str, late: bool) -> str:
@@ -37,21 +56,57 @@ def _row(row: RosterRow) -> Element:
     if row.reason and row.status in ("declined", "withdrawn"):
         reason = escape_markdown(row.reason)  # typed by the person who answered
         detail = f"{detail}: {reason}" if detail else reason
+    if row.source == "calendar":
+        detail = f"{detail} (in their calendar)" if detail else "answered in their calendar"
+    if row.recorded_by:
+        detail = f"{detail} (recorded by {row.recorded_by})" if detail else f"recorded by {row.recorded_by}"
     colour = {"accepted": "Good", "declined": "Attention", "withdrawn": "Attention"}.get(row.status, "Default")
     left: list[Element] = [text(f"**{row.agency_name}**" + ("" if row.required else " (as needed)"), spacing="None")]
     if detail:
         left.append(text(detail, size="Small", isSubtle=True, spacing="None"))
+    if row.delivery in DELIVERY_WORDS and row.status in ("pending", "delegated"):
+        colour_delivery = {"failed": "Attention", "retrying": "Warning"}.get(row.delivery, "Default")
+        left.append(text(DELIVERY_WORDS[row.delivery], size="Small", color=colour_delivery, spacing="None"))
+        if row.delivery in ("failed", "retrying") and row.contact:
+            left.append(text(f"📞 Phone {row.contact}", size="Small", weight="Bolder", spacing="None"))
     return {"type": "ColumnSet", "columns": [
         {"type": "Column", "width": "stretch", "items": left},
         {"type": "Column", "width": "auto", "items": [text(status_word(row.status, row.late), weight="Bolder", color=colour)]},
     ]}  # fmt: skip
 
 
+def record_answer_action(form: RecordAnswerForm) -> Element:
+    """`Record answer`: the chair records an answer given by phone or e-mail for an agency."""
+    choices = [{"title": name, "value": inv_id} for inv_id, name in form.choices]
+    agency: Element = {"type": "Input.ChoiceSet", "id": "ra_invitation", "label": "Agency", "style": "compact",
+                       "isRequired": True, "errorMessage": "Choose the agency that answered.", "choices": choices}  # fmt: skip
+    if form.selected:
+        agency["value"] = form.selected
+    body: list[Element] = [
+        text("An answer given by phone or e-mail: it is recorded as yours, on the agency's behalf.", size="Small"),
+        agency,
+        {"type": "Input.ChoiceSet", "id": "ra_answer", "label": "Their answer", "style": "expanded",
+         "isRequired": True, "errorMessage": "Choose their answer.",
+         "choices": [{"title": t, "value": v} for v, t in ANSWER_CHOICES]},
+        input_text("ra_reason", "Reason (needed for a decline)", multiline=True, max_length=1000),
+        input_text("ra_note", "Note (who you spoke to, how)", multiline=True, max_length=1000),
+    ]  # fmt: skip
+    return show_card("Record answer", body, execute("Save answer", "record_answer", {"discussion_id": form.discussion_id}))
+
+
+def delivery_notice(title: str, lines: list[str], style: str, form: RecordAnswerForm | None) -> dict[str, Any]:
+    """A delivery problem told to the chair, with `Record answer` for the answer they get by phone."""
+    body = [box([text(title, weight="Bolder"), *[text(line) for line in lines if line]], style)]
+    return card(body, [record_answer_action(form)] if form and form.choices else None)
 def roster(view: RosterView) -> dict[str, Any]:
     """One line per agency, quorum and what is missing, time left, escalations raised."""
     overdue = is_after(view.now, view.convene_by)
+    status = view.status
+    if view.not_delivered:
+        # Partial failure is the heading, not a detail: the chair must phone someone.
+        status = f"{status} — {view.not_delivered} not delivered"
     body: list[Element] = [
-        *heading(f"Roster: {view.case_ref}", view.status),
+        *heading(f"Roster: {view.case_ref}", status),
         _quorum(view),
         text(f"Hold by {fmt_when(view.convene_by)} ({time_left(view.now, view.convene_by)})", weight="Bolder",
              color="Attention" if overdue else "Default"),
@@ -72,7 +127,29 @@ def roster(view: RosterView) -> dict[str, Any]:
             about = f" ({e.agency_name})" if e.agency_name else ""
             body.append(text(f"🔔 {fmt_when(e.at)}: {e.kind_label}{about}. Told: {names}", size="Small"))
     body.append(text(f"Updated {fmt_when(view.updated_at)}", isSubtle=True, size="Small"))
-    return card(body, [execute("Refresh", "status", {"discussion_id": view.discussion_id})])
+    actions: list[Element] = [execute("Refresh", "status", {"discussion_id": view.discussion_id})]
+    if view.record_form and view.record_form.choices:
+        actions.append(record_answer_action(view.record_form))
+    return card(body, actions)
+
+
+def cases_card(view: CasesView) -> dict[str, Any]:
+    """`cases`: one line per discussion, newest first. Case references and states only."""
+    body: list[Element] = [*heading(view.title, view.subtitle)]
+    if not view.lines:
+        body.append(text(view.empty, isSubtle=True))
+    for line in view.lines:
+        items: list[Element] = [
+            text(f"**{line.case_ref}** · {line.state} · {line.next_deadline}", spacing="None"),
+        ]
+        if line.at_risk:
+            items.append(text("At risk: " + "; ".join(line.at_risk), size="Small", color="Attention", spacing="None"))
+        if line.missing:
+            items.append(text("Missing: " + "; ".join(line.missing), size="Small", spacing="None"))
+        body.append(box(items, "attention" if line.at_risk else "default"))
+    if view.more:
+        body.append(text("Only the newest are shown.", isSubtle=True, size="Small"))
+    return card(body)
 
 
 def escalation_card(view: EscalationView) -> dict[str, Any]:

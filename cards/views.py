@@ -65,7 +65,7 @@ class InvitationView:
     meeting_url: str | None
     meeting_note: str | None
     chair_name: str
-    status: str  # pending | accepted | declined | withdrawn | delegated
+    status: str  # pending | accepted | declined | withdrawn | delegated | tentative
     responder_name: str | None
     responded_at: datetime | None
     late: bool
@@ -77,6 +77,7 @@ class InvitationView:
     # True only for a copy one person sees (a personal chat, or the card answering their click):
     # then the free-text reason is shown. Channel copies say a reason was given, not what it was.
     private_copy: bool = False
+    answer_by: datetime | None = None  # when the inquorate warning fires: answer before it
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,20 @@ class RosterRow:
     responded_at: datetime | None
     late: bool
     reason: str | None
+    # Delivery of its invitation: None | sending | delivered | retrying | failed.
+    delivery: str | None = None
+    contact: str | None = None  # who to phone when Teams cannot reach it: "Name (role), phone"
+    recorded_by: str | None = None  # the chair's name when the chair recorded the answer
+    source: str | None = None  # card | calendar | chair
+
+
+@dataclass(frozen=True)
+class RecordAnswerForm:
+    """The chair's `Record answer` form: which agency (the discussion's invitations), what."""
+
+    discussion_id: str
+    choices: list[tuple[str, str]]  # (invitation id, agency name)
+    selected: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,6 +129,28 @@ class RosterView:
     escalations: list[EscalationLine]
     meeting_url: str | None
     updated_at: datetime
+    not_delivered: int = 0  # invitations that failed for good
+    record_form: RecordAnswerForm | None = None  # the chair's Record answer button
+
+
+@dataclass(frozen=True)
+class CaseLine:
+    """One line of `cases`: a discussion, where it stands, what comes next and what is missing."""
+
+    case_ref: str
+    state: str
+    next_deadline: str  # e.g. "hold by 17:00 Mon 23 Nov"
+    missing: list[str]
+    at_risk: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CasesView:
+    title: str
+    subtitle: str
+    lines: list[CaseLine]
+    empty: str
+    more: bool = False  # the list was cut at its limit
 
 
 @dataclass(frozen=True)

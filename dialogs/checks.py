@@ -17,7 +17,7 @@ from dialogs.meeting import send_meeting_cards_at_start_time
 from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
 from dialogs.views import quorum_of
-from procedure import disagreement_resolve_by, ladder
+from procedure import answer_by, disagreement_resolve_by, ladder
 from storage import outbox, queries
 from storage.models import Discussion, Person
 
@@ -88,15 +88,8 @@ class Inquorate:
 
     @staticmethod
     def due_at(d: Discussion, services: Services) -> datetime | None:
-        """The warning window before the start, but never before the agencies have had a fair
-        chance to answer: up to the reminder interval, at most half the time left at sending."""
-        if d.scheduled_for is None:
-            return None
-        window_opens = d.scheduled_for - timedelta(hours=services.profile.inquorate_warning_hours)
-        if d.invited_at is None:
-            return window_opens
-        grace = min(timedelta(minutes=services.profile.rsvp_reminder_minutes), (d.scheduled_for - d.invited_at) / 2)
-        return max(window_opens, d.invited_at + grace)
+        """The answer-by time invitations show (procedure.answer_by): one rule for both."""
+        return answer_by(d.scheduled_for, d.invited_at, services.profile)
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
         return [d.id for d in await queries.discussions_with_status(session, ("invited",))

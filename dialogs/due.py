@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialogs import checks
+from dialogs import calendar, checks
 from dialogs.roster import post_invitations, refresh_roster
 from dialogs.services import Services
 from storage import queries
@@ -24,6 +24,7 @@ log = logging.getLogger("sdbot.due")
 async def run_due(factory: async_sessionmaker[AsyncSession], services: Services, now: datetime) -> int:
     """One scheduler pass; returns how many things it raised or sent."""
     raised = await _create_pending_meetings(factory, services, now)
+    raised += await calendar.poll_calendars(factory, services, now)
     for check in checks.ALL:
         async with factory() as session:
             candidates = await check.candidates(session, services, now)
@@ -46,12 +47,10 @@ async def _create_pending_meetings(factory: async_sessionmaker[AsyncSession], se
                 continue
             d = await queries.discussion(session, discussion_id)
             assert d is not None
-            attendees = []
-            for inv in d.invitations:
-                for p in await queries.people_in(session, inv.agency_id) if inv.agency_id else []:
-                    if p.email:
-                        attendees.append((p.name, p.email))
-            subject, start = f"Strategy discussion {d.case_ref}", d.scheduled_for
+            attendees = await calendar.meeting_attendees(session, d)
+            # In the configured zone, so Outlook shows the wall-clock time the chair typed.
+            subject = f"Strategy discussion {d.case_ref}"
+            start = services.local(d.scheduled_for) if d.scheduled_for else None
         note: str | None = None
         event_id = join_url = None
         try:
@@ -67,6 +66,7 @@ async def _create_pending_meetings(factory: async_sessionmaker[AsyncSession], se
             assert d is not None
             d.meeting_pending, d.meeting_lease_until = False, None
             d.meeting_event_id, d.meeting_url, d.meeting_note = event_id, join_url, note
+            d.calendar_next_poll_at = calendar.next_poll(d, now) if event_id else None
             await post_invitations(session, services, d, now)
             await refresh_roster(session, services, d, now)
             await queries.audit(session, "meeting_created" if join_url else "meeting_failed", actor_aad=None,

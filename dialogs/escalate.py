@@ -87,7 +87,7 @@ async def raise_escalation(
 
 
 async def late_withdrawal(
-    session: AsyncSession, services: Services, d: Discussion, inv: Invitation, by: Person, now: datetime
+    session: AsyncSession, services: Services, d: Discussion, inv: Invitation, by_name: str, now: datetime
 ) -> None:
     """SX 6.6 'Inquorate Strategy Discussion': the CSC lead escalates to the absent agency's lead."""
     agency = await queries.agency(session, inv.agency_id)
@@ -98,7 +98,7 @@ async def late_withdrawal(
         session, services, d, "late_withdrawal",
         dedupe_key=f"late_withdrawal:{inv.id}:{now.isoformat()}",
         notify=[lead] if lead else [],
-        what_is_wrong=f"{name} withdrew late from the strategy discussion starting {starts} ({by.name}).",
+        what_is_wrong=f"{name} withdrew late from the strategy discussion starting {starts} ({by_name}).",
         # Free text stays out of channels (PROCEDURE 8): the reason goes to the chair only.
         chair_detail=f"Reason given: {inv.answer_reason or 'none'}",
         what_to_do=f"{lead.name if lead else 'Agency lead'}: please send a replacement who can decide for "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +16,7 @@ from dialogs.targets import person_target
 from dialogs.types import CardAction, CardReply
 from procedure import is_late_withdrawal
 from storage import outbox, queries
-from storage.models import Invitation, Person
+from storage.models import Discussion, Invitation, Person
 
 
 def _reason(data: dict[str, Any], key: str) -> str:
@@ -56,57 +58,94 @@ async def answer(session: AsyncSession, services: Services, act: CardAction) -> 
 
     before = inv.status
     on_behalf = person.agency_id != inv.agency_id and person.id != inv.delegated_to_person_id
-    changed = False
+    answer: Answer | None = None
     if act.verb == "accept":
         if before != "accepted":
-            inv.status, inv.answer_reason, inv.late = "accepted", None, False
-            inv.person_id = None if on_behalf else person.id
-            changed = True
+            answer = Answer("accepted", None, "card", person, on_behalf=on_behalf)
     elif act.verb == "decline":
         reason = _reason(act.data, "decline_reason")
         if not reason:
             return CardReply(card=cards.error_card("Say why you decline", "A reason is needed; nothing was changed."))
         if before != "declined":
-            inv.status, inv.answer_reason = "declined", reason
-            inv.person_id = None if on_behalf else person.id
-            changed = True
+            answer = Answer("declined", reason, "card", person, on_behalf=on_behalf)
     elif act.verb == "withdraw":
         reason = _reason(act.data, "withdraw_reason")
         if before != "accepted":
             return CardReply(card=await views.invitation_card(session, services, inv, act.now))
         if not reason:
             return CardReply(card=cards.error_card("Say why you withdraw", "A reason is needed; nothing was changed."))
-        inv.status, inv.answer_reason = "withdrawn", reason
-        inv.person_id = None if on_behalf else person.id  # who withdrew, not who had accepted
-        changed = True
+        # Keeps who withdrew, not who had accepted.
+        answer = Answer("withdrawn", reason, "card", person, on_behalf=on_behalf)
     elif act.verb == "delegate":
         delegate = await queries.person(session, act.data.get("delegate_to") if isinstance(act.data.get("delegate_to"), str) else None)
         if delegate is None or not delegate.active or delegate.agency_id != inv.agency_id:
             return CardReply(card=cards.error_card("Choose a colleague", "Delegate to someone of the same agency; nothing was changed."))
         if inv.delegated_to_person_id != delegate.id or before != "delegated":
-            inv.status, inv.delegated_to_person_id = "delegated", delegate.id
-            changed = True
+            inv.delegated_to_person_id = delegate.id
+            answer = Answer("delegated", None, "card", person, on_behalf=on_behalf, keep_responder=True)
             if delegate.teams_id and not await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:{delegate.id}"):
                 card = await views.invitation_card(session, services, inv, act.now)
                 await outbox.enqueue(session, target=person_target(delegate), payload={"type": "message", "attachments": [cards.attachment(card)]},
                                      message_key=f"invite:{inv.id}:{delegate.id}", discussion_id=d.id, purpose="invitation")  # fmt: skip
 
-    if not changed:
-        return CardReply(card=await views.invitation_card(session, services, inv, act.now))
+    if answer is not None:
+        await apply_answer(session, services, d, inv, answer, act.now, audit_action=f"invitation_{act.verb}",
+                           actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
+                           conversation_id=act.where.conversation_id)  # fmt: skip
+    return CardReply(card=await views.invitation_card(session, services, inv, act.now))
 
-    inv.responded_at = act.now
+
+@dataclass(frozen=True)
+class Answer:
+    """An agency's answer, wherever it came from: its card, its calendar, or the chair."""
+
+    status: str  # accepted | declined | withdrawn | tentative | delegated
+    reason: str | None
+    source: str  # card | calendar | chair
+    by: Person | None = None  # who answered, when known (a calendar answer names an address)
+    by_label: str | None = None  # how escalations name the answerer when `by` is None
+    on_behalf: bool = False  # answered by the chair, not by the agency
+    keep_responder: bool = False  # a withdrawal or delegation keeps who accepted
+    recorded_by: Person | None = None  # the chair recording a phone or e-mail answer
+    note: str | None = None
+
+
+async def apply_answer(
+    session: AsyncSession, services: Services, d: Discussion, inv: Invitation, answer: Answer, now: datetime, *,
+    audit_action: str, actor_aad: str | None, actor_name: str | None, conversation_id: str | None = None,
+) -> bool:  # fmt: skip
+    """The state change of an answer, the same for a card, a calendar and the chair: the
+    invitation, late withdrawal (escalated), the audit entry, every card copy and the roster
+    (quorum is recomputed from the invitations when the roster is drawn). False: no change."""
+    before = inv.status
+    if before == answer.status and answer.status != "delegated" and answer.source != "chair":
+        return False
+    inv.status = answer.status
+    if answer.status in ("accepted", "tentative"):
+        inv.answer_reason, inv.late = None, False
+    elif answer.status in ("declined", "withdrawn"):
+        inv.answer_reason = answer.reason
+    if not answer.keep_responder:
+        inv.person_id = None if answer.on_behalf or answer.by is None else answer.by.id
+    inv.answer_source = answer.source
+    inv.recorded_by_person_id = answer.recorded_by.id if answer.recorded_by else None
+    inv.answer_note = answer.note
+    inv.responded_at = now
     late = (
         before == "accepted"
         and inv.status in ("withdrawn", "declined")
-        and is_late_withdrawal(act.now, d.scheduled_for, services.profile)
+        and is_late_withdrawal(now, d.scheduled_for, services.profile)
     )
     inv.late = late
-    await queries.audit(session, f"invitation_{act.verb}", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
-                        discussion=d, conversation_id=act.where.conversation_id, at=act.now, invitation=inv.id,
+    await queries.audit(session, audit_action, actor_aad=actor_aad, actor_name=actor_name,
+                        discussion=d, conversation_id=conversation_id, at=now, invitation=inv.id,
                         agency=inv.agency_id, before=before, after=inv.status, late=late,
-                        reason=inv.answer_reason, on_behalf=on_behalf)  # fmt: skip
+                        reason=inv.answer_reason, on_behalf=answer.on_behalf, source=answer.source,
+                        recorded_by=answer.recorded_by.id if answer.recorded_by else None,
+                        note=answer.note)  # fmt: skip
     if late:
-        await escalate.late_withdrawal(session, services, d, inv, person, act.now)
-    await refresh_invitation(session, services, inv, act.now)
-    await refresh_roster(session, services, d, act.now)
-    return CardReply(card=await views.invitation_card(session, services, inv, act.now))
+        by_name = answer.by.name if answer.by else (answer.by_label or "their calendar")
+        await escalate.late_withdrawal(session, services, d, inv, by_name, now)
+    await refresh_invitation(session, services, inv, now)
+    await refresh_roster(session, services, d, now)
+    return True

@@ -18,6 +18,10 @@ class MeetingScheduler(Protocol):
     ) -> tuple[str, str]:  # (event id, join url)
         ...
 
+    async def attendee_responses(self, event_id: str) -> dict[str, str]:
+        """Lower-cased e-mail -> none | accepted | tentativelyAccepted | declined | organizer."""
+        ...
+
 
 @dataclass
 class Services:

@@ -14,6 +14,7 @@ from procedure import (
     CONCERNS,
     ESCALATION_KINDS,
     FLAGS,
+    answer_by,
     load_profile,
     planning_notes,
     quorum,
@@ -52,6 +53,26 @@ async def reach(session: AsyncSession, inv: Invitation) -> str:
     if people:
         return "personal chat with " + ", ".join(p.name for p in people)
     return "no Teams contact: the chair must invite by phone"
+
+
+async def contact_line(session: AsyncSession, inv: Invitation) -> str | None:
+    """Who the chair phones for an agency: its lead (name, role) and a number (the lead's,
+    else the agency's); None when the directory has no number."""
+    agency = await queries.agency(session, inv.agency_id)
+    if agency is None:
+        return None
+    lead = await queries.person(session, agency.lead_person_id)
+    phone = (lead.phone if lead else None) or agency.phone
+    if lead and phone:
+        return f"{lead.name} ({lead.role or agency.name}) on {phone}"
+    if phone:
+        return f"{agency.name} on {phone}"
+    return None
+
+
+async def record_answer_form(session: AsyncSession, d: Discussion, selected: str | None = None) -> cards.RecordAnswerForm:
+    choices = [(i.id, await agency_name(session, i)) for i in d.invitations if i.agency_id]
+    return cards.RecordAnswerForm(discussion_id=d.id, choices=choices, selected=selected)
 
 
 def confirmed_kinds(discussion: Discussion) -> list[str]:
@@ -128,6 +149,7 @@ async def invitation_card(
         colleagues=colleagues,
         now=services.local(now),
         answer_reason=inv.answer_reason,
+        answer_by=services.local(by) if (by := answer_by(d.scheduled_for, d.invited_at, services.profile)) else None,
     )
     return cards.invitation(view)
 
@@ -136,6 +158,7 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
     rows = []
     for i in d.invitations:
         person = await queries.person(session, i.person_id or i.delegated_to_person_id)
+        recorder = await queries.person(session, i.recorded_by_person_id)
         rows.append(
             cards.RosterRow(
                 agency_name=await agency_name(session, i),
@@ -146,6 +169,10 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
                 responded_at=services.local(i.responded_at) if i.responded_at else None,
                 late=i.late,
                 reason=i.answer_reason,
+                delivery=i.delivery,
+                contact=await contact_line(session, i) if i.delivery in ("failed", "retrying") else None,
+                recorded_by=recorder.name if recorder else None,
+                source=i.answer_source,
             )
         )
     lines = []
@@ -174,6 +201,8 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
         escalations=lines,
         meeting_url=d.meeting_url,
         updated_at=services.local(now),
+        not_delivered=sum(1 for i in d.invitations if i.delivery == "failed" and i.status in ("pending", "delegated")),
+        record_form=await record_answer_form(session, d) if d.status in ("invited", "in_progress") else None,
     )
     return cards.roster(view)
 

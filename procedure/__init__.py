@@ -24,7 +24,7 @@ from procedure.deadlines import (
     icpc_by,
     next_looked_after_review,
 )
-from procedure.escalation import ESCALATION_KINDS, Rung, ladder
+from procedure.escalation import ESCALATION_KINDS, Rung, answer_by, ladder
 from procedure.invitees import (
     RECORD_RECIPIENT_KINDS,
     Requirement,
@@ -39,7 +39,7 @@ __all__ = [
     "AGENCY_KINDS", "AGENDA", "CONCERNS", "DECISION_TOPICS", "ESCALATION_KINDS", "FLAGS", "OUTCOMES",
     "PROFESSIONAL_DIFFERENCE_STATEMENT", "RECORD_RECIPIENT_KINDS", "AgendaStep", "DateParseError", "Deadline",
     "Field", "Profile", "ProfileError", "Quorum", "Requirement", "Rung", "UnknownCode", "WorkingDayCalendar",
-    "circulate_by", "convene_by", "disagreement_resolve_by", "icpc_by", "invitees", "is_late_withdrawal",
+    "answer_by", "circulate_by", "convene_by", "disagreement_resolve_by", "icpc_by", "invitees", "is_late_withdrawal",
     "ladder", "load_profile", "may_invite", "medical_decision_allowed", "next_looked_after_review",
     "parse_codes", "parse_when", "planning_notes", "profile_from_mapping", "quorum", "s47_initiated",
 ]  # fmt: skip

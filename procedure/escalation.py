@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from procedure.profile import Profile
 
@@ -38,3 +39,20 @@ def ladder(kind: str, profile: Profile) -> tuple[Rung, ...]:
         "disagreement": (Rung("agency_lead", 0), Rung("duty_manager", profile.disagreement_stage_wd * 24 * 60)),
     }
     return ladders[kind]
+
+
+def answer_by(starts_at: datetime | None, invited_at: datetime | None, profile: Profile) -> datetime | None:
+    """When an invited agency must have answered: the moment the inquorate warning fires.
+
+    The warning window opens `inquorate_warning_hours` before the start, but never before the
+    agencies have had a fair chance to answer: up to the reminder interval after sending, at
+    most half the time that was left when the invitations went out (DESIGN, decisions).
+    Invitations show this time; `Inquorate` fires at it. One place, so they cannot disagree.
+    """
+    if starts_at is None:
+        return None
+    window_opens = starts_at - timedelta(hours=profile.inquorate_warning_hours)
+    if invited_at is None:
+        return window_opens
+    grace = min(timedelta(minutes=profile.rsvp_reminder_minutes), (starts_at - invited_at) / 2)
+    return max(window_opens, invited_at + grace)

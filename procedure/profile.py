@@ -49,6 +49,8 @@ class Profile:
     disagreement_stage_wd: int
     disagreement_stages: tuple[str, ...]
     retention_years: int
+    # The duty managers' daily digest of cases at risk, on working days at this local time.
+    digest_time: time = time(8, 30)
 
 
 def _positive_int(v: Any) -> int:
@@ -141,7 +143,9 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "rsvp_escalate_minutes", "action_reminder_hours", "disagreement_stage_wd")},
         "disagreement_stages": ("disagreement_stages", _texts)},
     "retention": {"years": ("retention_years", _positive_int)},
+    "digest": {"time": ("digest_time", _clock)},
 }  # fmt: skip
+_OPTIONAL = {"digest_time"}  # keys with a default in Profile
 
 
 def profile_from_mapping(data: dict[str, Any], origin: str = "<mapping>") -> Profile:
@@ -159,7 +163,8 @@ def profile_from_mapping(data: dict[str, Any], origin: str = "<mapping>") -> Pro
                 values[name] = reader(value)
             except TypeError as e:
                 raise ProfileError(f"profile {origin}: key '{section}.{key}' {e}, got {value!r}") from e
-    missing = [f"{s}.{k}" for s, keys in _SCHEMA.items() for k, (name, _) in keys.items() if name not in values]
+    missing = [f"{s}.{k}" for s, keys in _SCHEMA.items() for k, (name, _) in keys.items()
+               if name not in values and name not in _OPTIONAL]
     if missing:
         raise ProfileError(f"profile {origin}: missing key(s) {', '.join(missing)}")
     if values["rsvp_escalate_minutes"] < values["rsvp_reminder_minutes"]:

@@ -42,6 +42,8 @@ class AgencyEntry:
     channel_id: str | None = None
     lead: str | None = None
     duty_manager: str | None = None
+    email: str | None = None  # a shared mailbox: gets the calendar invitation for the agency
+    phone: str | None = None  # who the chair calls when Teams cannot reach the agency
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,7 @@ class PersonEntry:
     aad_object_id: str | None = None
     teams_id: str | None = None
     email: str | None = None
+    phone: str | None = None
     can_chair: bool = False
 
 
@@ -78,8 +81,24 @@ def _str(entry: str, data: dict[str, Any], key: str, *, required: bool) -> str |
     return value.strip()
 
 
-_AGENCY_KEYS = {"id", "name", "kind", "channel_id", "lead", "duty_manager"}
-_PERSON_KEYS = {"id", "name", "role", "agency", "aad_object_id", "teams_id", "email", "can_chair"}
+_AGENCY_KEYS = {"id", "name", "kind", "channel_id", "lead", "duty_manager", "email", "phone"}
+_PERSON_KEYS = {"id", "name", "role", "agency", "aad_object_id", "teams_id", "email", "phone", "can_chair"}
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{4,30}$")
+
+
+def _email(entry: str, data: dict[str, Any]) -> str | None:
+    value = _str(entry, data, "email", required=False)
+    if value and not _EMAIL.match(value):
+        raise DirectoryError(f"{entry}: field 'email' must be an e-mail address, got {value!r}")
+    return value
+
+
+def _phone(entry: str, data: dict[str, Any]) -> str | None:
+    value = _str(entry, data, "phone", required=False)
+    if value and not _PHONE.match(value):
+        raise DirectoryError(f"{entry}: field 'phone' must be a telephone number (digits, spaces, + ( ) -), got {value!r}")
+    return value
 
 
 def parse_directory(data: dict[str, Any], origin: str = "<directory>") -> Directory:
@@ -120,6 +139,8 @@ def parse_directory(data: dict[str, Any], origin: str = "<directory>") -> Direct
                 channel_id=_str(entry, raw, "channel_id", required=False),
                 lead=_str(entry, raw, "lead", required=False),
                 duty_manager=_str(entry, raw, "duty_manager", required=False),
+                email=_email(entry, raw),
+                phone=_phone(entry, raw),
             )
         )
     agency_ids = [a.id for a in agencies]
@@ -156,7 +177,8 @@ def parse_directory(data: dict[str, Any], origin: str = "<directory>") -> Direct
                 agency=agency,
                 aad_object_id=aad.lower() if aad else None,
                 teams_id=teams_id,
-                email=_str(entry, raw, "email", required=False),
+                email=_email(entry, raw),
+                phone=_phone(entry, raw),
                 can_chair=can_chair,
             )
         )
@@ -193,6 +215,7 @@ async def sync_directory(session: AsyncSession, directory: Directory) -> None:
         row = existing_agencies.pop(entry.id, None) or Agency(id=entry.id)
         row.name, row.kind, row.channel_id = entry.name, entry.kind, entry.channel_id
         row.lead_person_id, row.duty_manager_person_id = entry.lead, entry.duty_manager
+        row.email, row.phone = entry.email, entry.phone
         row.active = True
         session.add(row)
     for row in existing_agencies.values():
@@ -207,6 +230,7 @@ async def sync_directory(session: AsyncSession, directory: Directory) -> None:
         row = existing_people.get(entry.id) or Person(id=entry.id)
         row.name, row.role, row.agency_id = entry.name, entry.role, entry.agency
         row.aad_object_id, row.teams_id, row.email = entry.aad_object_id, entry.teams_id, entry.email
+        row.phone = entry.phone
         row.can_chair, row.active = entry.can_chair, True
         session.add(row)
     await session.flush()

@@ -63,7 +63,11 @@ class Agency(Base):
     kind: Mapped[str] = mapped_column(String(64))
     channel_id: Mapped[str | None] = mapped_column(String(300))
     lead_person_id: Mapped[str | None] = mapped_column(String(64))
-    duty_manager_person_id: Mapped[str | None] = mapped_column(String(64))
+    duty_manager_person_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    # A shared mailbox gets the calendar invitation instead of each person; the phone is who
+    # the chair calls when Teams cannot reach the agency.
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
@@ -76,6 +80,7 @@ class Person(Base):
     aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     teams_id: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
     can_chair: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -115,13 +120,17 @@ class Discussion(Base):
     scheduled_for: Mapped[datetime | None]
     duration_minutes: Mapped[int] = mapped_column(Integer, default=60)
     format: Mapped[str] = mapped_column(String(16), default="teams")
-    chair_person_id: Mapped[str] = mapped_column(String(64))
+    chair_person_id: Mapped[str] = mapped_column(String(64), index=True)
     chair_conversation_key: Mapped[str | None] = mapped_column(String(400))
     meeting_url: Mapped[str | None] = mapped_column(Text)
     meeting_event_id: Mapped[str | None] = mapped_column(String(400))
     meeting_note: Mapped[str | None] = mapped_column(Text)
     meeting_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     meeting_lease_until: Mapped[datetime | None]
+    # Calendar answers are polled: only discussions whose next poll is due are read (indexed).
+    calendar_checked_at: Mapped[datetime | None]
+    calendar_next_poll_at: Mapped[datetime | None] = mapped_column(index=True)
+    calendar_failures: Mapped[int] = mapped_column(Integer, default=0)
     # The roster card edited in place; `status` re-posts it under a new key.
     roster_message_key: Mapped[str | None] = mapped_column(String(200))
     created_by_conversation: Mapped[str | None] = mapped_column(String(400))
@@ -150,7 +159,7 @@ class Invitation(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
-    agency_id: Mapped[str | None] = mapped_column(String(64))
+    agency_id: Mapped[str | None] = mapped_column(String(64), index=True)
     agency_kind: Mapped[str] = mapped_column(String(64))
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     reason: Mapped[str] = mapped_column(Text)
@@ -163,6 +172,15 @@ class Invitation(Base):
     responded_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
+    # Delivery of the invitation card: None (nothing sent) | sending | delivered | retrying | failed.
+    delivery: Mapped[str | None] = mapped_column(String(16))
+    # The last calendar answer read from Graph (accepted, tentativelyAccepted, declined, none):
+    # only a change is applied, so a later card answer is not overwritten by an old calendar one.
+    calendar_response: Mapped[str | None] = mapped_column(String(32))
+    # Who recorded the answer on the agency's behalf (the chair, after a phone call or e-mail).
+    recorded_by_person_id: Mapped[str | None] = mapped_column(String(64))
+    answer_note: Mapped[str | None] = mapped_column(Text)
+    answer_source: Mapped[str | None] = mapped_column(String(16))  # card | calendar | chair
 
     discussion: Mapped[Discussion] = relationship(back_populates="invitations", lazy="selectin")
 
@@ -214,6 +232,15 @@ class Escalation(Base):
     notified: Mapped[list[Any]] = mapped_column(JSON, default=list)
     detail: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DailyDigest(Base):
+    """The duty managers' digest of cases at risk: one per working day (the key makes it once)."""
+
+    __tablename__ = "daily_digests"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # ISO date, local
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    cases: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ProcessedActivity(Base):

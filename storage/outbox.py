@@ -241,3 +241,16 @@ async def latest_service_url(session: AsyncSession, tenant_id: str | None = None
     if tenant_id:
         query = query.where(ConversationRef.tenant_id == tenant_id)
     return await session.scalar(query)
+
+
+async def delivery_of_keys(session: AsyncSession, discussion_id: str, prefix: str) -> list[tuple[str, int]]:
+    """(status, attempts) of every first send under keys starting with `prefix` (e.g. the copies
+    of one invitation), by the indexed discussion id."""
+    rows = await session.execute(
+        select(OutboxMessage.status, OutboxMessage.attempts).where(
+            OutboxMessage.discussion_id == discussion_id,
+            OutboxMessage.op == "send",
+            OutboxMessage.message_key.like(f"{prefix}%"),
+        )
+    )
+    return [(status, attempts) for status, attempts in rows.all()]

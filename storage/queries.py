@@ -246,3 +246,132 @@ async def agency_by_channel(session: AsyncSession, channel_id: str | None) -> Ag
     if not channel_id:
         return None
     return await session.scalar(select(Agency).where(Agency.channel_id == channel_id).limit(1))
+
+
+# Calendar answers (issue 11) ------------------------------------------------------------------
+
+
+async def calendar_polls_due(session: AsyncSession, now: datetime, limit: int) -> list[str]:
+    """Discussions whose calendar answers are due to be read (indexed on the next poll time)."""
+    return list(
+        (
+            await session.scalars(
+                select(Discussion.id)
+                .where(Discussion.calendar_next_poll_at <= now, Discussion.meeting_event_id.is_not(None))
+                .order_by(Discussion.calendar_next_poll_at)
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def claim_calendar_poll(session: AsyncSession, discussion_id: str, now: datetime, until: datetime) -> str | None:
+    """Move the next poll past a lease so one instance reads the event; its id, or None."""
+    from sqlalchemy import update
+
+    result = await session.execute(
+        update(Discussion)
+        .where(Discussion.id == discussion_id, Discussion.calendar_next_poll_at <= now)
+        .values(calendar_next_poll_at=until)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await session.scalar(select(Discussion.meeting_event_id).where(Discussion.id == discussion_id))
+
+
+# Cases (issue 11) -----------------------------------------------------------------------------
+
+CASES_LIMIT = 25
+
+
+async def open_discussions_of_chair(session: AsyncSession, chair_person_id: str, limit: int = CASES_LIMIT) -> list[Discussion]:
+    """A chair's open discussions, newest first: draft, invited, in progress, or closed with
+    the record not yet circulated (indexed on the chair)."""
+    from sqlalchemy import and_, or_
+
+    return list(
+        (
+            await session.scalars(
+                select(Discussion)
+                .where(
+                    Discussion.chair_person_id == chair_person_id,
+                    or_(
+                        Discussion.status.in_(OPEN_STATUSES),
+                        and_(Discussion.status == "closed", Discussion.circulated_at.is_(None)),
+                    ),
+                )
+                .order_by(Discussion.created_at.desc())
+                .limit(limit)
+            )
+        ).all()
+    )
+
+
+async def agencies_with_duty_manager(session: AsyncSession, person_id: str) -> list[Agency]:
+    return list(
+        (
+            await session.scalars(
+                select(Agency).where(Agency.duty_manager_person_id == person_id, Agency.active.is_(True))
+            )
+        ).all()
+    )
+
+
+async def discussions_at_risk(
+    session: AsyncSession, now: datetime, *, at_risk_from: datetime, agency_ids: Sequence[str] | None = None,
+    include_csc_chaired: bool = False, limit: int = CASES_LIMIT,
+) -> list[Discussion]:  # fmt: skip
+    """Open discussions that may be at risk, newest first, for a duty manager's agencies (or
+    all when `agency_ids` is None). Each branch is on an indexed or selective condition:
+    an escalation raised, the deadline near (`at_risk_from` = now + the warning window), the
+    start passed while not started, circulation or an action overdue. The caller decides."""
+    from sqlalchemy import and_, or_
+
+    open_or_uncirculated = or_(
+        Discussion.status.in_(("draft", "invited", "in_progress")),
+        and_(Discussion.status == "closed", Discussion.circulated_at.is_(None)),
+    )
+    risky = or_(
+        and_(Discussion.status.in_(("draft", "invited")), Discussion.convene_by <= at_risk_from),
+        and_(Discussion.status == "invited", Discussion.scheduled_for <= now),
+        and_(Discussion.status == "closed", Discussion.circulated_at.is_(None), Discussion.circulate_by <= now),
+        Discussion.id.in_(select(Escalation.discussion_id).where(Escalation.kind.in_(
+            ("inquorate", "csc_absent", "late_withdrawal", "overdue_action", "circulation_overdue")))),
+        Discussion.id.in_(select(Action.discussion_id).where(Action.status == "open", Action.due <= now)),
+    )
+    query = select(Discussion).where(open_or_uncirculated, risky)
+    if agency_ids is not None:
+        involved = Discussion.id.in_(select(Invitation.discussion_id).where(Invitation.agency_id.in_(list(agency_ids))))
+        if include_csc_chaired:
+            chairs = select(Person.id).where(Person.agency_id.in_(list(agency_ids)))
+            involved = or_(involved, Discussion.chair_person_id.in_(chairs))
+        query = query.where(involved)
+    return list((await session.scalars(query.order_by(Discussion.created_at.desc()).limit(limit))).all())
+
+
+async def digest_claim(session: AsyncSession, day: str, at: datetime, cases: int) -> None:
+    """Record today's digest; a second instance's insert fails on the key and rolls back."""
+    from storage.models import DailyDigest
+
+    session.add(DailyDigest(day=day, at=at, cases=cases))
+    await session.flush()
+
+
+async def digest_sent(session: AsyncSession, day: str) -> bool:
+    from storage.models import DailyDigest
+
+    return (await session.get(DailyDigest, day)) is not None
+
+
+async def discussion_with_invitations(session: AsyncSession, discussion_id: str) -> Discussion | None:
+    """The discussion with its invitations loaded, even when it was first reached through an
+    invitation (the relationship cycle leaves `invitations` unloaded then)."""
+    from sqlalchemy.orm import selectinload
+
+    return await session.scalar(
+        select(Discussion)
+        .where(Discussion.id == discussion_id)
+        .options(selectinload(Discussion.invitations))
+        .execution_options(populate_existing=True)
+    )

@@ -91,7 +91,8 @@ def record_answer_action(form: RecordAnswerForm) -> Element:
         input_text("ra_reason", "Reason (needed for a decline)", multiline=True, max_length=1000),
         input_text("ra_note", "Note (who you spoke to, how)", multiline=True, max_length=1000),
     ]  # fmt: skip
-    return show_card("Record answer", body, execute("Save answer", "record_answer", {"discussion_id": form.discussion_id}))
+    return show_card("Record answer", body, execute("Save answer", "record_answer",
+                                                   {"discussion_id": form.discussion_id, "origin": form.origin}))
 
 
 def delivery_notice(title: str, lines: list[str], style: str, form: RecordAnswerForm | None) -> dict[str, Any]:

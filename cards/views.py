@@ -104,6 +104,7 @@ class RecordAnswerForm:
     discussion_id: str
     choices: list[tuple[str, str]]  # (invitation id, agency name)
     selected: str | None = None
+    origin: str = "roster"  # roster | notice: what the click answers with
 
 
 @dataclass(frozen=True)

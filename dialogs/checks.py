@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from dialogs import escalate, replies
+from dialogs import cases, escalate, replies
 from dialogs.meeting import send_meeting_cards_at_start_time
 from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
@@ -345,3 +345,31 @@ class LookedAfterReviews:
 
 
 ALL.extend([MeetingCards(), ActionsDue(), CirculationOverdue(), DisagreementsDue(), LookedAfterReviews()])
+
+
+class DailyDigest:
+    """Working days at the profile's digest time: counts and case references at risk, in the
+    escalation channel (no free text), once a day (the day is the row's key)."""
+
+    __name__ = "daily_digest"
+
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+        local = services.local(now)
+        if (not services.escalation_channel or local.time() < services.profile.digest_time
+                or not services.calendar.is_working_day(local.date())):  # fmt: skip
+            return []
+        day = local.date().isoformat()
+        return [] if await queries.digest_sent(session, day) else [day]
+
+    async def run(self, session: AsyncSession, services: Services, day: str, now: datetime) -> int:
+        card, count = await cases.digest_card(session, services, now)
+        await queries.digest_claim(session, day, now, count)  # a twin instance fails here and rolls back
+        assert services.escalation_channel is not None
+        await outbox.enqueue(session, target={"kind": "channel", "channel_id": services.escalation_channel},
+                             payload=replies.card_activity(card, f"Daily digest: {count} case(s) at risk"),
+                             purpose="digest")  # fmt: skip
+        await queries.audit(session, "daily_digest", actor_aad=None, actor_name="sdbot", at=now, day=day, cases=count)
+        return 1
+
+
+ALL.append(DailyDigest())

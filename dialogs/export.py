@@ -24,11 +24,15 @@ async def discussion_record(session: AsyncSession, d: Discussion, tz: Any) -> di
     invitations = []
     for i in d.invitations:
         person = await queries.person(session, i.person_id or i.delegated_to_person_id)
+        recorder = await queries.person(session, i.recorded_by_person_id)
         invitations.append({
             "agency": i.agency_id, "agency_kind": i.agency_kind, "required": i.required,
             "reason": i.reason, "source": i.source, "person": person.name if person else None,
             "status": i.status, "late": i.late, "answer_reason": i.answer_reason,
             "responded_at": _iso(i.responded_at, tz),
+            # An answer the chair recorded for the agency (phone or e-mail): who, and the note.
+            "recorded_by": {"name": recorder.name, "role": recorder.role} if recorder else None,
+            "answer_source": i.answer_source, "answer_note": i.answer_note, "delivery": i.delivery,
         })  # fmt: skip
     escalations = [
         {"kind": e.kind, "agency": e.agency_id,

@@ -53,12 +53,12 @@ def invitation_id_of(row: OutboxMessage) -> str | None:
 
 
 async def _notice(session: AsyncSession, services: Services | None, d: Discussion, title: str, lines: list[str],
-                  style: str, with_record_answer: bool) -> None:  # fmt: skip
+                  style: str, with_record_answer: bool, invitation_id: str | None = None) -> None:  # fmt: skip
     target = await chair_target(session, d)
     if target is None:
         return
     if with_record_answer and services is not None:
-        card = cards.delivery_notice(title, lines, style, await views.record_answer_form(session, d))
+        card = cards.delivery_notice(title, lines, style, await views.record_answer_form(session, d, invitation_id, "notice"))
     else:
         card = cards.notice_card(title, lines, style=style)
     await outbox.enqueue(session, target=target, payload=replies.card_activity(card), discussion_id=d.id,
@@ -70,7 +70,7 @@ async def delivery_failed(session: AsyncSession, row: OutboxMessage, services: S
     for an invitation, who to phone and how to record their answer."""
     if row.purpose.startswith("delivery_failure") or not row.discussion_id:
         return
-    d = await queries.discussion(session, row.discussion_id)
+    d = await queries.discussion_with_invitations(session, row.discussion_id)
     if d is None:
         return
     ref = await outbox.conversation(session, d.chair_conversation_key or "")
@@ -87,7 +87,7 @@ async def delivery_failed(session: AsyncSession, row: OutboxMessage, services: S
     else:
         lines.append("Please contact them another way (phone or e-mail) and tell them the case reference.")
     await _notice(session, services, d, f"{d.case_ref}: {what.lower()} did not reach {await _recipient(session, row)}",
-                  lines, "attention", with_record_answer=inv is not None)  # fmt: skip
+                  lines, "attention", with_record_answer=inv is not None, invitation_id=inv.id if inv else None)  # fmt: skip
 
 
 def _state(copies: list[tuple[str, int]]) -> str:
@@ -124,6 +124,6 @@ async def invitation_delivery(session: AsyncSession, row: OutboxMessage, service
             "tell you if it finally fails.",
             f"If the discussion is soon, phone {contact} now." if contact else
             "If the discussion is soon, contact them another way now.",
-        ], "warning", with_record_answer=True)  # fmt: skip
+        ], "warning", with_record_answer=True, invitation_id=inv.id)  # fmt: skip
     await refresh_roster(session, services, d, now)
     return state

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from dialogs import convene, meeting, record, replies, review, rsvp, status
+from dialogs import cases, convene, meeting, record, replies, review, rsvp, status
 from dialogs.registry import Registry
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply, Command, Where
@@ -23,6 +23,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("start CASE_REF", "Open the discussion: the Professional Difference Statement, then the agenda."),
     ("close CASE_REF", "Close the discussion and produce the record for circulation."),
     ("review CASE_REF", "Convene a review discussion linked to the last one."),
+    ("cases", "Your open discussions (chairs), or the cases at risk your agency is in (duty managers)."),
     ("help", "This list."),
 ]  # fmt: skip
 
@@ -33,9 +34,11 @@ REGISTRY.command("status", status.status_command)
 REGISTRY.command("start", meeting.start_command)
 REGISTRY.command("close", record.close_command)
 REGISTRY.command("review", review.review_command)
+REGISTRY.command("cases", cases.cases_command)
 REGISTRY.action(convene.convene_form, "convene_form")
 REGISTRY.action(convene.send_invitations, "send_invitations")
 REGISTRY.action(rsvp.answer, "accept", "decline", "delegate", "withdraw")
+REGISTRY.action(rsvp.record_answer, "record_answer")
 REGISTRY.action(status.status_refresh, "status")
 REGISTRY.action(meeting.agenda_back, "agenda_back")
 REGISTRY.action(meeting.agenda_next, "agenda_next")

@@ -149,3 +149,52 @@ async def apply_answer(
     await refresh_invitation(session, services, inv, now)
     await refresh_roster(session, services, d, now)
     return True
+
+
+RECORDABLE = {"accepted": "Accepted", "declined": "Declined", "tentative": "Tentative"}
+
+
+async def record_answer(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
+    """`Record answer`: the chair records what an agency said by phone or e-mail. Stored as the
+    chair's, on the agency's behalf (`recorded_by`), audited, and counted like any answer."""
+    d = await queries.discussion(session, act.data.get("discussion_id"))
+    person = await queries.person_by_aad(session, act.actor.aad_object_id)
+    if d is None:
+        return CardReply(card=cards.error_card("Unknown discussion", "This discussion does not exist (any more)."))
+    if person is None or person.id != d.chair_person_id:
+        await queries.audit(session, "refused_record_answer", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
+                            discussion=d, conversation_id=act.where.conversation_id, at=act.now)  # fmt: skip
+        return CardReply(card=cards.error_card("Only the chair may record an answer",
+                                               f"Nothing was changed, {act.actor.name}. Answer on your own invitation card."))  # fmt: skip
+    d = await queries.discussion_for_update(session, d.id) or d
+    d = await queries.discussion_with_invitations(session, d.id) or d
+    if d.status not in ("invited", "in_progress"):
+        return CardReply(card=cards.error_card("This discussion is not open",
+                                               f"Its status is {views.STATUS_WORDS.get(d.status, d.status)}; nothing was changed."))  # fmt: skip
+    inv = next((i for i in d.invitations if i.id == act.data.get("ra_invitation") and i.agency_id), None)
+    status = act.data.get("ra_answer")
+    reason, note = _reason(act.data, "ra_reason"), _reason(act.data, "ra_note")
+    problems = []
+    if inv is None:
+        problems.append("choose the agency that answered (one of this discussion's invitations)")
+    if status not in RECORDABLE:
+        problems.append("choose their answer: " + ", ".join(RECORDABLE.values()))
+    if status == "declined" and not reason:
+        problems.append("give the reason they gave for declining")
+    if problems:
+        return CardReply(card=cards.error_card("The answer was not recorded", "Please " + "; ".join(problems) + "."))
+    assert inv is not None and isinstance(status, str)
+    # Declining after accepting is a withdrawal, as on the agency's own card.
+    if status == "declined" and inv.status == "accepted":
+        status = "withdrawn"
+    answer = Answer(status, reason or None, "chair", person, on_behalf=True, recorded_by=person, note=note or None)
+    await apply_answer(session, services, d, inv, answer, act.now, audit_action="answer_recorded",
+                       actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
+                       conversation_id=act.where.conversation_id)  # fmt: skip
+    if act.data.get("origin") == "roster":
+        return CardReply(card=await views.roster_card(session, services, d, act.now))
+    name = await views.agency_name(session, inv)
+    lines = [f"{name}: {RECORDABLE.get(status, status.capitalize())}, recorded by you on their behalf."]
+    if inv.late:
+        lines.append("This is a late withdrawal: their agency lead has been told.")
+    return CardReply(card=cards.notice_card(f"{d.case_ref}: answer recorded", lines, style="good"))

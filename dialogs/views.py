@@ -70,9 +70,10 @@ async def contact_line(session: AsyncSession, inv: Invitation) -> str | None:
     return None
 
 
-async def record_answer_form(session: AsyncSession, d: Discussion, selected: str | None = None) -> cards.RecordAnswerForm:
+async def record_answer_form(session: AsyncSession, d: Discussion, selected: str | None = None,
+                             origin: str = "roster") -> cards.RecordAnswerForm:  # fmt: skip
     choices = [(i.id, await agency_name(session, i)) for i in d.invitations if i.agency_id]
-    return cards.RecordAnswerForm(discussion_id=d.id, choices=choices, selected=selected)
+    return cards.RecordAnswerForm(discussion_id=d.id, choices=choices, selected=selected, origin=origin)
 
 
 def confirmed_kinds(discussion: Discussion) -> list[str]:

@@ -319,8 +319,8 @@ async def agencies_with_duty_manager(session: AsyncSession, person_id: str) -> l
 
 
 async def discussions_at_risk(
-    session: AsyncSession, now: datetime, *, at_risk_from: datetime, agency_ids: Sequence[str] | None = None,
-    include_csc_chaired: bool = False, limit: int = CASES_LIMIT,
+    session: AsyncSession, now: datetime, *, at_risk_from: datetime, starts_before: datetime,
+    agency_ids: Sequence[str] | None = None, include_csc_chaired: bool = False, limit: int = CASES_LIMIT,
 ) -> list[Discussion]:  # fmt: skip
     """Open discussions that may be at risk, newest first, for a duty manager's agencies (or
     all when `agency_ids` is None). Each branch is on an indexed or selective condition:
@@ -334,7 +334,7 @@ async def discussions_at_risk(
     )
     risky = or_(
         and_(Discussion.status.in_(("draft", "invited")), Discussion.convene_by <= at_risk_from),
-        and_(Discussion.status == "invited", Discussion.scheduled_for <= now),
+        and_(Discussion.status == "invited", Discussion.scheduled_for <= starts_before),
         and_(Discussion.status == "closed", Discussion.circulated_at.is_(None), Discussion.circulate_by <= now),
         Discussion.id.in_(select(Escalation.discussion_id).where(Escalation.kind.in_(
             ("inquorate", "csc_absent", "late_withdrawal", "overdue_action", "circulation_overdue")))),
@@ -375,3 +375,15 @@ async def discussion_with_invitations(session: AsyncSession, discussion_id: str)
         .options(selectinload(Discussion.invitations))
         .execution_options(populate_existing=True)
     )
+
+
+async def overdue_action_counts(session: AsyncSession, discussion_ids: Sequence[str], now: datetime) -> dict[str, int]:
+    """Open actions past due, per discussion, for the few discussions a list shows."""
+    if not discussion_ids:
+        return {}
+    rows = await session.execute(
+        select(Action.discussion_id, func.count())
+        .where(Action.discussion_id.in_(list(discussion_ids)), Action.status == "open", Action.due <= now)
+        .group_by(Action.discussion_id)
+    )
+    return {discussion_id: count for discussion_id, count in rows.all()}

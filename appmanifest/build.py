@@ -23,6 +23,7 @@ COMMANDS = [
     ("start", "Start the discussion and its agenda: start CASE_REF"),
     ("close", "Close the discussion and produce the record: close CASE_REF"),
     ("review", "Convene a review discussion: review CASE_REF"),
+    ("cases", "Your open discussions; for a duty manager, the cases at risk"),
     ("help", "What the bot can do"),
 ]
 

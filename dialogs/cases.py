@@ -164,7 +164,7 @@ async def digest_card(session: AsyncSession, services: Services, now: datetime) 
     for d, keys in found:
         for key in keys:
             by_risk[key].append(d.case_ref)
-    lines = [f"{RISKS[key].capitalize()}: {len(refs)} — {', '.join(dict.fromkeys(refs))}"
+    lines = [f"{RISKS[key][0].upper()}{RISKS[key][1:]}: {len(refs)} — {', '.join(dict.fromkeys(refs))}"
              for key, refs in by_risk.items() if refs]  # fmt: skip
     cases_at_risk = len({d.case_ref for d, _ in found})
     title = f"Daily digest {services.local(now):%a %d %b}: {cases_at_risk} case(s) at risk"

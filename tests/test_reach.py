@@ -401,3 +401,22 @@ async def test_no_digest_on_a_weekend_or_before_its_time(bot: Bot) -> None:
     await asyncio.gather(bot.state["scheduler"].run_once(), bot.state["scheduler"].run_once())
     await bot.drain()
     assert len([m for m in sent_to(bot, ESCALATIONS) if "Daily digest" in card_json(m.activity)]) == 1
+
+
+def test_directory_contact_fields_are_checked() -> None:
+    from storage.directory import DirectoryError, load_directory, parse_directory
+
+    directory = load_directory()
+    gp = next(a for a in directory.agencies if a.id == "gp")
+    assert gp.email == "gp-practice@example.org" and gp.phone
+    assert all(p.phone for p in directory.people)
+    base = {"agencies": [{"id": "gp", "name": "GP", "kind": "gp", "email": "gp@example.org", "phone": "01632 960006"}],
+            "people": [{"id": "gina", "name": "Dr Gina GP", "agency": "gp", "phone": "+44 1632 960007"}]}  # fmt: skip
+    parsed = parse_directory(base)
+    assert parsed.agencies[0].phone == "01632 960006" and parsed.people[0].phone == "+44 1632 960007"
+    for bad, field in (({**base["agencies"][0], "email": "not-an-address"}, "email"),
+                       ({**base["agencies"][0], "phone": "call me"}, "phone")):  # fmt: skip
+        with pytest.raises(DirectoryError, match=f"agency 'gp': field '{field}'"):
+            parse_directory({**base, "agencies": [bad]})
+    with pytest.raises(DirectoryError, match="person 'gina': field 'phone'"):
+        parse_directory({**base, "people": [{**base["people"][0], "phone": "ext. twelve"}]})

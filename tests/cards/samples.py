@@ -118,6 +118,9 @@ def convene_cards() -> dict[str, dict[str, Any]]:
     }  # fmt: skip
 
 
+RECORD_FORM = cards.RecordAnswerForm("d-1", [("i-1", "Education"), ("i-2", "Police (MASH)")], "i-1")
+
+
 def invitation_cards() -> dict[str, dict[str, Any]]:
     answered = dict(responder_name="Pat Lead", responded_at=NOW, private_copy=True)
     return {
@@ -134,6 +137,8 @@ def invitation_cards() -> dict[str, dict[str, Any]]:
         "invitation-withdrawn-late-channel": cards.invitation(invitation(status="withdrawn", late=True, responder_name="Olly Officer",
                                                                         responded_at=NOW, answer_reason="Incident")),
         "invitation-delegated": cards.invitation(invitation(status="delegated", delegated_to_name="Olly Officer")),
+        "invitation-answer-by": cards.invitation(invitation(answer_by=NOW + timedelta(minutes=45))),
+        "invitation-tentative": cards.invitation(invitation(status="tentative", answer_by=NOW + timedelta(minutes=45))),
     }  # fmt: skip
 
 
@@ -145,6 +150,24 @@ def roster_cards() -> dict[str, dict[str, Any]]:
         "roster-overdue-no-time": cards.roster(roster(False, now=DEADLINE + timedelta(minutes=65), scheduled_for=None, missing=[],
                                                       meeting_url="https://teams.example.test/l/x")),
         "roster-empty": cards.roster(roster(False, rows=[], escalations=[])),
+        "roster-delivery": cards.roster(roster(False, not_delivered=1, record_form=RECORD_FORM, rows=[
+            cards.RosterRow("Education", "Education setting", False, "pending", None, None, False, None,
+                            delivery="failed", contact="Ed Educator (DSL) on 01632 960005"),
+            cards.RosterRow("GP Practices", "GP", False, "pending", None, None, False, None, delivery="retrying",
+                            contact="Dr Gina GP (GP Safeguarding Lead) on 01632 960006"),
+            cards.RosterRow("Police (MASH)", "Police", True, "accepted", "Chris Chair", NOW, False, None,
+                            delivery="delivered", recorded_by="Chris Chair", source="chair"),
+            cards.RosterRow("Health", "Health", True, "tentative", None, NOW, False, None, source="calendar"),
+        ])),
+        "delivery-notice": cards.delivery_notice("CR-1234: the invitation to Education is delayed",
+                                                 ["Teams answered 503.", "Phone Ed Educator on 01632 960005."],
+                                                 "warning", RECORD_FORM),
+        "cases": cards.cases_card(cards.CasesView("Your open discussions", "Newest first", [
+            cards.CaseLine("CR-1234", "invited", "starts 15:00 on Mon 23 Nov", ["confirmation from the police"],
+                           ["inquorate"]),
+            cards.CaseLine("CR-77", "draft", "hold by 23:59 on Wed 25 Nov", ["invitations not sent"]),
+        ], "You have no open discussions.", more=True)),
+        "cases-empty": cards.cases_card(cards.CasesView("Cases at risk", "Police", [], "No case is at risk.")),
         "escalation": cards.escalation_card(cards.EscalationView("Late withdrawal (SX 6.6)", "CR-1234", "Police withdrew late.",
                                                                  "Send a replacement.", mentions[:1], NOW)),
         "escalation-two-no-time": cards.escalation_card(cards.EscalationView("CSC absent", "CR-1234", "CSC is not present.",

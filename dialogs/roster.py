@@ -22,17 +22,20 @@ async def post_invitations(session: AsyncSession, services: Services, d: Discuss
         if agency is None:
             continue
         card = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {d.case_ref}")
+        inv.delivery = "sending"
         if agency.channel_id:
             await outbox.enqueue(
                 session, target={"kind": "channel", "channel_id": agency.channel_id}, payload=card,
                 message_key=f"invite:{inv.id}:channel", discussion_id=d.id, purpose="invitation",
             )  # fmt: skip
         else:
-            for p in await queries.people_in(session, agency.id):
-                if p.teams_id:
-                    await outbox.enqueue(session, target=person_target(p), payload=card,
-                                         message_key=f"invite:{inv.id}:{p.id}", discussion_id=d.id,
-                                         purpose="invitation")  # fmt: skip
+            reachable = [p for p in await queries.people_in(session, agency.id) if p.teams_id]
+            for p in reachable:
+                await outbox.enqueue(session, target=person_target(p), payload=card,
+                                     message_key=f"invite:{inv.id}:{p.id}", discussion_id=d.id,
+                                     purpose="invitation")  # fmt: skip
+            if not reachable:
+                inv.delivery = "failed"  # no Teams contact at all: the roster says who to phone
         inv.sent_at = now
 
 

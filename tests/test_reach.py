@@ -420,3 +420,22 @@ def test_directory_contact_fields_are_checked() -> None:
             parse_directory({**base, "agencies": [bad]})
     with pytest.raises(DirectoryError, match="person 'gina': field 'phone'"):
         parse_directory({**base, "people": [{**base["people"][0], "phone": "ext. twelve"}]})
+
+
+async def test_an_agency_with_no_teams_contact_is_shown_as_not_delivered(database_url: str, connector: FakeConnector,
+                                                                         clock: Clock, tmp_path: Any) -> None:  # fmt: skip
+    from tests.conftest import ROOT
+
+    text = (ROOT / "config" / "directory.example.toml").read_text(encoding="utf-8")
+    directory = tmp_path / "directory.toml"
+    directory.write_text(text.replace('teams_id = "29:ed"\n', ""), encoding="utf-8")
+    bot = Bot(make_settings(database_url, service_url=connector.url, directory=str(directory)), connector, clock)
+    await bot.start()
+    try:
+        await convene_and_send(bot, "CR-807", "flags school at today 16:00")
+        await bot.drain()
+        assert (await invitation(bot, "education")).delivery == "failed"
+        roster = latest_roster(bot, "CR-807")
+        assert "1 not delivered" in roster and "Phone Ed Educator" in roster and "01632" in roster
+    finally:
+        await bot.stop()

@@ -38,7 +38,8 @@ async def status_command(session: AsyncSession, services: Services, cmd: Command
         await replies.card(session, cmd.where, await views.convene_summary(session, services, d, cmd.now),
                            discussion_id=d.id)  # fmt: skip
     else:
-        await replies.card(session, cmd.where, await views.roster_card(session, services, d, cmd.now), discussion_id=d.id)
+        await replies.card(session, cmd.where, await views.roster_card(session, services, d, cmd.now, for_chair=False),
+                           discussion_id=d.id)  # fmt: skip
 
 
 async def status_refresh(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
@@ -46,4 +47,5 @@ async def status_refresh(session: AsyncSession, services: Services, act: CardAct
     person = await queries.person_by_aad(session, act.actor.aad_object_id)
     if d is None or not await may_see(session, d, person):
         return CardReply(card=cards.error_card("Not available", "Only the chair and the invited agencies can see this."))
-    return CardReply(card=await views.roster_card(session, services, d, act.now))
+    is_chair = person is not None and person.id == d.chair_person_id
+    return CardReply(card=await views.roster_card(session, services, d, act.now, for_chair=is_chair))

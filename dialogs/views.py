@@ -155,7 +155,9 @@ async def invitation_card(
     return cards.invitation(view)
 
 
-async def roster_card(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> dict:
+async def roster_card(session: AsyncSession, services: Services, d: Discussion, now: datetime,
+                      for_chair: bool = True) -> dict:  # fmt: skip
+    """The roster; `Record answer` only on the chair's copy (the server checks anyway)."""
     rows = []
     for i in d.invitations:
         person = await queries.person(session, i.person_id or i.delegated_to_person_id)
@@ -203,7 +205,7 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
         meeting_url=d.meeting_url,
         updated_at=services.local(now),
         not_delivered=sum(1 for i in d.invitations if i.delivery == "failed" and i.status in ("pending", "delegated")),
-        record_form=await record_answer_form(session, d) if d.status in ("invited", "in_progress") else None,
+        record_form=await record_answer_form(session, d) if for_chair and d.status in ("invited", "in_progress") else None,
     )
     return cards.roster(view)
 

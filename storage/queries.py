@@ -257,7 +257,11 @@ async def calendar_polls_due(session: AsyncSession, now: datetime, limit: int) -
         (
             await session.scalars(
                 select(Discussion.id)
-                .where(Discussion.calendar_next_poll_at <= now, Discussion.meeting_event_id.is_not(None))
+                .where(
+                    Discussion.calendar_next_poll_at <= now,
+                    Discussion.meeting_event_id.is_not(None),
+                    Discussion.status.in_(("invited", "in_progress")),
+                )
                 .order_by(Discussion.calendar_next_poll_at)
                 .limit(limit)
             )

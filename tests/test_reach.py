@@ -292,6 +292,10 @@ async def test_record_answer_counts_like_any_answer(bot: Bot) -> None:
     # Only the chair; bad input is answered and changes nothing.
     status, body = await bot.click("pat", "record_answer", {**save, "ra_invitation": police.id, "ra_answer": "accepted"})
     assert status == 200 and "Only the chair" in json.dumps(body)
+    await bot.say("pat", "status CR-806")  # an invited agency sees the roster, without the chair's button
+    await bot.drain()
+    pat_roster = sent_to(bot, activities.personal_conversation("29:pat"))[-1].activity
+    assert "Roster: CR-806" in card_json(pat_roster) and "Record answer" not in titles(pat_roster)
     status, body = await bot.click("chris", "record_answer", {**save, "ra_invitation": police.id, "ra_answer": "declined"},
                                    CHRIS_CHAT)  # fmt: skip
     assert status == 200 and "reason" in json.dumps(body)

@@ -34,7 +34,7 @@ async def run_worker(settings: Settings) -> int:
     from bot.app import _graph_meetings
 
     graph: dict[str, Any] = {}
-    services.meetings = _graph_meetings(graph)  # Teams meetings and calendar answers, when configured
+    services.meetings = _graph_meetings(graph, settings)  # Teams meetings and calendar answers, when configured
     async with aiohttp.ClientSession() as http:
         worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base,
                               services=services)  # fmt: skip

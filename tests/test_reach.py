@@ -85,13 +85,14 @@ async def graph_bot(database_url: str, connector: FakeConnector, clock: Clock,
                     monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Bot, FakeIdentityAndGraph]]:  # fmt: skip
     fake = FakeIdentityAndGraph()
     await fake.start()
-    for key, value in {"SDBOT_GRAPH_TENANT_ID": fake.tenant, "SDBOT_GRAPH_CLIENT_ID": fake.client_id,
+    graph_env = {"SDBOT_GRAPH_TENANT_ID": fake.tenant, "SDBOT_GRAPH_CLIENT_ID": fake.client_id,
                        "SDBOT_GRAPH_CLIENT_SECRET": fake.client_secret, "SDBOT_GRAPH_ORGANISER": "sd@example.org",
                        "SDBOT_GRAPH_AUTHORITY_HOST": fake.url, "SDBOT_GRAPH_BASE_URL": fake.url,
                        "SDBOT_GRAPH_CA_FILE": fake.ca_file, "SDBOT_GRAPH_MAX_ATTEMPTS": "2",
-                       "SDBOT_GRAPH_BACKOFF_BASE": "0.02"}.items():  # fmt: skip
+                       "SDBOT_GRAPH_BACKOFF_BASE": "0.02"}  # fmt: skip
+    for key, value in graph_env.items():
         monkeypatch.setenv(key, value)
-    bot = Bot(make_settings(database_url, service_url=connector.url), connector, clock)
+    bot = Bot(make_settings(database_url, service_url=connector.url, extra=graph_env), connector, clock)
     await bot.start()
     yield bot, fake
     await bot.stop()

@@ -17,7 +17,7 @@ import cards
 from dialogs import replies, views
 from dialogs.roster import refresh_roster
 from dialogs.services import Services
-from dialogs.targets import chair_target
+from dialogs.targets import chair_target, person_target
 from storage import outbox, queries
 from storage.models import Discussion, Invitation, OutboxMessage
 
@@ -54,7 +54,10 @@ def invitation_id_of(row: OutboxMessage) -> str | None:
 
 async def _notice(session: AsyncSession, services: Services | None, d: Discussion, title: str, lines: list[str],
                   style: str, with_record_answer: bool, invitation_id: str | None = None) -> None:  # fmt: skip
-    target = await chair_target(session, d)
+    # The chair's personal chat, never a channel the discussion was convened from: notices name
+    # people and numbers, and carry the chair's Record answer form.
+    chair = await queries.person(session, d.chair_person_id)
+    target = person_target(chair) if chair and chair.teams_id else await chair_target(session, d)
     if target is None:
         return
     if with_record_answer and services is not None:

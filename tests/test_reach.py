@@ -444,3 +444,19 @@ async def test_an_agency_with_no_teams_contact_is_shown_as_not_delivered(databas
         assert "1 not delivered" in roster and "Phone Ed Educator" in roster and "01632" in roster
     finally:
         await bot.stop()
+
+
+def test_answer_by_is_the_inquorate_warning_time() -> None:
+    from dialogs.checks import Inquorate
+    from dialogs.services import Services
+    from procedure import answer_by, load_profile
+
+    profile = load_profile("pan-sussex")
+    # Convened at 16:00 for a same-day discussion at 17:00: a fair chance is half the time left.
+    sent, start = datetime(2026, 11, 23, 16, 0, tzinfo=UTC), datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    assert answer_by(start, sent, profile) == datetime(2026, 11, 23, 16, 30, tzinfo=UTC)
+    # Sent the day before: the warning window (2 h before the start) decides.
+    assert answer_by(start, sent - timedelta(days=1), profile) == start - timedelta(hours=2)
+    assert answer_by(None, sent, profile) is None
+    d = Discussion(scheduled_for=start, invited_at=sent)
+    assert Inquorate.due_at(d, Services.build(profile)) == answer_by(start, sent, profile)

@@ -373,6 +373,13 @@ async def test_cases_for_a_chair_and_a_duty_manager_and_the_daily_digest(bot: Bo
     ina = card_json(sent_to(bot, activities.personal_conversation("29:ina"))[-1].activity)
     assert "Cases at risk" in ina and "CR-702" in ina and "CR-701" not in ina and "inquorate" in ina
 
+    # Not in a channel: case lists are for one person.
+    before = len(bot.connector.sent)
+    await bot.say("chris", "cases", channel_id="19:csc-sd@thread.tacv2")
+    await bot.drain()
+    answer = card_json(bot.connector.sent[-1].activity)
+    assert len(bot.connector.sent) == before + 1 and "personal chat" in answer and "CR-702" not in answer
+
     # Someone who chairs nothing and is on duty for nothing.
     await bot.say("olly", "cases")
     await bot.drain()

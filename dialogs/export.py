@@ -114,7 +114,8 @@ def to_markdown(record: dict[str, Any]) -> str:
         out += ["", "### Invitations", "", "| agency | kind | required | status | person | late | reason |", "|---|---|---|---|---|---|---|"]
         for i in d["invitations"]:
             out.append(f"| {i['agency'] or '-'} | {AGENCY_KINDS.get(i['agency_kind'], i['agency_kind'])} | "
-                       f"{'yes' if i['required'] else 'no'} | {i['status']} | {i['person'] or '-'} | "
+                       f"{'yes' if i['required'] else 'no'} | {i['status']} | {i['person'] or '-'}"
+                       f"{' (recorded by ' + i['recorded_by']['name'] + ')' if i.get('recorded_by') else ''} | "
                        f"{'LATE' if i['late'] else ''} | {_md(i['reason'])} |")  # fmt: skip
         sections: list[tuple[str, list[str]]] = [
             ("Escalations", [f"- {e['at']}: {e['kind']} ({e['agency'] or '-'}), notified "

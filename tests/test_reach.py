@@ -334,6 +334,9 @@ async def test_record_answer_counts_like_any_answer(bot: Bot) -> None:
     assert by_agency["police"]["recorded_by"] == {"name": "Chris Chair", "role": "Team Manager (chair)"}
     assert by_agency["police"]["status"] == "withdrawn" and by_agency["police"]["late"] is True
     assert by_agency["health"]["recorded_by"]["name"] == "Chris Chair"
+    markdown = subprocess.run([sys.executable, "-m", "bot.cli", "export", "CR-806", "--format", "md"],
+                              capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
+    assert "(recorded by Chris Chair)" in markdown.stdout
     async with bot.state["factory"]() as session:
         actions = (await session.scalars(select(AuditEntry.action))).all()
     assert actions.count("answer_recorded") == 3 and actions.count("refused_record_answer") == 1

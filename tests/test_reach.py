@@ -304,6 +304,12 @@ async def test_record_answer_counts_like_any_answer(bot: Bot) -> None:
     assert status == 200 and "not recorded" in json.dumps(body)
     assert (await invitation(bot, "police")).status == "pending"
 
+    # Health says "probably" by e-mail: tentative, which is not a confirmation.
+    status, body = await bot.click("chris", "record_answer", {**save, "ra_invitation": health.id, "ra_answer": "tentative"},
+                                   CHRIS_CHAT)  # fmt: skip
+    assert status == 200 and "Tentative" in json.dumps(body["value"], ensure_ascii=False)
+    assert (await invitation(bot, "health")).status == "tentative" and "INQUORATE" in json.dumps(body["value"])
+
     # Police and health answer by phone: quorate.
     for inv in (police, health):
         status, body = await bot.click("chris", "record_answer", {**save, "ra_invitation": inv.id, "ra_answer": "accepted",
@@ -339,7 +345,7 @@ async def test_record_answer_counts_like_any_answer(bot: Bot) -> None:
     assert "(recorded by Chris Chair)" in markdown.stdout
     async with bot.state["factory"]() as session:
         actions = (await session.scalars(select(AuditEntry.action))).all()
-    assert actions.count("answer_recorded") == 3 and actions.count("refused_record_answer") == 1
+    assert actions.count("answer_recorded") == 4 and actions.count("refused_record_answer") == 1
 
 
 # 4 and 5. cases, the digest, answer by ---------------------------------------------------

@@ -27,6 +27,7 @@ from dialogs.roster import refresh_roster
 from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
 from dialogs.types import CardAction, CardReply, Command
+from dialogs.views import quorum_of_kinds
 from procedure import (
     AGENDA,
     DECISION_TOPICS,
@@ -79,6 +80,8 @@ async def start_command(session: AsyncSession, services: Services, cmd: Command,
     d.chair_conversation_key = f"conv:{cmd.where.conversation_id}"
     if d.status == "invited":
         d.status, d.started_at = "in_progress", cmd.now
+        accepted = [i.agency_kind for i in d.invitations if i.status == "accepted"]
+        d.quorate_at_start = quorum_of_kinds(accepted, d.flags, d.profile).quorate  # for the reports
         await _prefill_attendance(session, d)
         await queries.audit(session, "start", actor_aad=cmd.actor.aad_object_id, actor_name=cmd.actor.name,
                             discussion=d, conversation_id=cmd.where.conversation_id, at=cmd.now)  # fmt: skip

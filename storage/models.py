@@ -135,8 +135,11 @@ class Discussion(Base):
     roster_message_key: Mapped[str | None] = mapped_column(String(200))
     created_by_conversation: Mapped[str | None] = mapped_column(String(400))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    invited_at: Mapped[datetime | None]
+    # Indexed: the learning and assurance report selects discussions by when they were sent.
+    invited_at: Mapped[datetime | None] = mapped_column(index=True)
     started_at: Mapped[datetime | None]
+    # Whether CSC, police and health had confirmed when the chair started (PROCEDURE 4).
+    quorate_at_start: Mapped[bool | None] = mapped_column(Boolean)
     closed_at: Mapped[datetime | None]
     circulate_by: Mapped[datetime | None]
     circulation_approved_at: Mapped[datetime | None]

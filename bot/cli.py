@@ -31,6 +31,7 @@ examples:
   sdbot export CR-1234 --format md   print the record of case CR-1234
   sdbot package --out sdbot.zip      build the Teams app package to upload
   sdbot purge --dry-run              list cases past the retention period
+  sdbot report --format html --out report.html   learning and assurance figures, last 3 months
 """
 
 
@@ -57,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="validate the directory file and the procedure profile, then exit")
     purge = sub.add_parser("purge", help="delete cases past the profile's retention period (leaves an audit entry)")
     purge.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    from bot import report as report_command  # `sdbot report` (learning and assurance)
+
+    report_command.add_parser(sub)
     return parser
 
 
@@ -93,6 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         return _check(settings)
     if args.command == "purge":
         return asyncio.run(_purge(settings, args.dry_run))
+    if args.command == "report":
+        from bot.report import run_report
+
+        return run_report(settings, args)
     parser.print_help()
     return 2
 

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from dialogs import cases, convene, meeting, record, replies, review, rsvp, status
+from dialogs import cases, convene, meeting, record, replies, report, review, rsvp, status
 from dialogs.registry import Registry
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply, Command, Where
@@ -24,6 +24,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("close CASE_REF", "Close the discussion and produce the record for circulation."),
     ("review CASE_REF", "Convene a review discussion linked to the last one."),
     ("cases", "Your open discussions (chairs), or the cases at risk your agency is in (duty managers)."),
+    ("report [from DATE] [to DATE]", "Chairs and duty managers: timeliness, attendance and escalation figures (default: the last 3 months)."),
     ("help", "This list."),
 ]  # fmt: skip
 
@@ -35,6 +36,7 @@ REGISTRY.command("start", meeting.start_command)
 REGISTRY.command("close", record.close_command)
 REGISTRY.command("review", review.review_command)
 REGISTRY.command("cases", cases.cases_command)
+REGISTRY.command("report", report.report_command)
 REGISTRY.action(convene.convene_form, "convene_form")
 REGISTRY.action(convene.send_invitations, "send_invitations")
 REGISTRY.action(rsvp.answer, "accept", "decline", "delegate", "withdraw")

@@ -1,0 +1,67 @@
+"""`sdbot report`: the learning and assurance figures as JSON, Markdown or a self-contained
+HTML page, on stdout or into a file."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bot.settings import Settings
+from dialogs.parse import InputError
+from dialogs.report import Period, build_report, period_from, to_html, to_markdown
+from dialogs.services import Services
+from procedure import load_profile
+from storage.db import create_engine, session_factory
+from storage.models import utcnow
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    report = sub.add_parser(
+        "report",
+        help="learning and assurance figures: timeliness, attendance, late withdrawals, escalations",
+        description="Figures over the discussions whose invitations were sent in the period "
+        "(README: Learning and assurance reports).",
+    )
+    report.add_argument("--from", dest="from_date", metavar="DATE", help="first day, UK style (default: 3 months before --to)")
+    report.add_argument("--to", dest="to_date", metavar="DATE", help="last day, UK style, e.g. 30/11/2026 (default: today)")
+    report.add_argument("--format", choices=("json", "html", "md"), default="json")
+    report.add_argument("--out", metavar="FILE", help="write to FILE instead of stdout")
+
+
+def run_report(settings: Settings, args: argparse.Namespace) -> int:
+    services = Services.build(load_profile(settings.profile or None), settings.timezone)
+    now = utcnow()
+    try:
+        period = period_from(args.from_date, args.to_date, now, settings.timezone)
+    except InputError as e:
+        print(f"sdbot report: {e}", file=sys.stderr)
+        return 2
+    report = asyncio.run(_build(settings, services, period, now))
+    if args.format == "json":
+        text = json.dumps(report, indent=2, ensure_ascii=False)
+    elif args.format == "md":
+        text = to_markdown(report)
+    else:
+        text = to_html(report)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        print(f"wrote {out}: {report['discussions']} discussion(s), {report['period']['from']} to {report['period']['to']}")
+    else:
+        print(text)
+    return 0
+
+
+async def _build(settings: Settings, services: Services, period: Period, now: datetime) -> dict[str, Any]:
+    engine = create_engine(settings.database_url)
+    try:
+        async with session_factory(engine)() as session:
+            return await build_report(session, services, period, now)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,249 @@
+"""Aggregate queries for the learning and assurance report (GROUP BY, COUNT, CASE).
+
+Every figure is about the discussions whose invitations were sent in a period
+(``start <= invited_at < end``, on the indexed ``invited_at``). Nothing here loads ORM objects
+for the discussions: the counts come from the database, and only the medians need
+per-discussion values (two timestamp columns). The same SQL runs on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Agency,
+    Attendance,
+    Disagreement,
+    Discussion,
+    Escalation,
+    Invitation,
+)
+
+
+@dataclass(frozen=True)
+class Month:
+    """A local calendar month as UTC instants, so grouping by month needs no zone support
+    in the database (SQLite has none)."""
+
+    label: str  # "2026-10"
+    start: datetime
+    end: datetime
+
+
+def _in_period(start: datetime, end: datetime) -> ColumnElement[bool]:
+    return and_(
+        Discussion.invited_at >= start,
+        Discussion.invited_at < end,
+        Discussion.status != "cancelled",
+    )
+
+
+def _count(condition: ColumnElement[bool]) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _held() -> ColumnElement[bool]:
+    return Discussion.started_at.is_not(None)
+
+
+def _held_by_deadline() -> ColumnElement[bool]:
+    return and_(_held(), Discussion.started_at <= Discussion.convene_by)
+
+
+def _held_late() -> ColumnElement[bool]:
+    return and_(_held(), Discussion.started_at > Discussion.convene_by)
+
+
+def _not_held(now: datetime) -> ColumnElement[bool]:
+    return and_(Discussion.started_at.is_(None), Discussion.convene_by < now)
+
+
+def _not_yet_due(now: datetime) -> ColumnElement[bool]:
+    return and_(Discussion.started_at.is_(None), Discussion.convene_by >= now)
+
+
+def _row(mapping: Any) -> dict[str, int]:
+    return {k: int(v or 0) for k, v in mapping.items()}
+
+
+async def totals(session: AsyncSession, start: datetime, end: datetime, now: datetime) -> dict[str, int]:
+    """One row of counts over the period's discussions."""
+    closed = Discussion.closed_at.is_not(None)
+    circulated = Discussion.circulated_at.is_not(None)
+    statement = select(
+        func.count(Discussion.id).label("discussions"),
+        _count(_held()).label("held"),
+        _count(_held_by_deadline()).label("held_by_deadline"),
+        _count(_held_late()).label("held_late"),
+        _count(_not_held(now)).label("not_held"),
+        _count(_not_yet_due(now)).label("not_yet_due"),
+        _count(Discussion.quorate_at_start.is_(True)).label("quorate_at_start"),
+        _count(and_(_held(), Discussion.quorate_at_start.is_(False))).label("inquorate_at_start"),
+        _count(closed).label("closed"),
+        _count(and_(circulated, Discussion.circulated_at <= Discussion.circulate_by)).label("circulated_within_1wd"),
+        _count(and_(circulated, Discussion.circulated_at > Discussion.circulate_by)).label("circulated_late"),
+        _count(and_(closed, ~circulated, Discussion.circulate_by < now)).label("not_circulated"),
+        _count(and_(closed, ~circulated, Discussion.circulate_by >= now)).label("circulation_not_yet_due"),
+        _count(Discussion.icpc_by.is_not(None)).label("icpc_required"),
+        _count(and_(Discussion.icpc_by.is_not(None), Discussion.icpc_by < now)).label("icpc_deadline_passed"),
+    ).where(_in_period(start, end))
+    return _row((await session.execute(statement)).mappings().one())
+
+
+async def timeliness_by_rule(
+    session: AsyncSession, start: datetime, end: datetime, now: datetime
+) -> list[dict[str, Any]]:
+    statement = (
+        select(
+            Discussion.convene_by_rule.label("rule"),
+            func.count(Discussion.id).label("discussions"),
+            _count(_held_by_deadline()).label("held_by_deadline"),
+            _count(_held_late()).label("held_late"),
+            _count(_not_held(now)).label("not_held"),
+        )
+        .where(_in_period(start, end))
+        .group_by(Discussion.convene_by_rule)
+        .order_by(Discussion.convene_by_rule)
+    )
+    return [
+        {"rule": r["rule"], **_row({k: v for k, v in r.items() if k != "rule"})}
+        for r in (await session.execute(statement)).mappings()
+    ]
+
+
+async def timeliness_by_month(
+    session: AsyncSession, months: Sequence[Month], now: datetime
+) -> dict[str, dict[str, int]]:
+    """Counts per local month of sending, grouped by a CASE over the months' UTC bounds."""
+    if not months:
+        return {}
+    month = case(
+        *[(and_(Discussion.invited_at >= m.start, Discussion.invited_at < m.end), literal(m.label)) for m in months],
+        else_=literal("other"),
+    ).label("month")
+    statement = (
+        select(
+            month,
+            func.count(Discussion.id).label("discussions"),
+            _count(_held_by_deadline()).label("held_by_deadline"),
+            _count(_held_late()).label("held_late"),
+            _count(_not_held(now)).label("not_held"),
+            _count(_not_yet_due(now)).label("not_yet_due"),
+        )
+        .where(_in_period(months[0].start, months[-1].end))
+        .group_by(month)
+    )
+    rows = (await session.execute(statement)).mappings().all()
+    return {r["month"]: _row({k: v for k, v in r.items() if k != "month"}) for r in rows}
+
+
+async def referral_and_start_times(
+    session: AsyncSession, start: datetime, end: datetime
+) -> list[tuple[datetime, datetime]]:
+    """(referral received, started) of each held discussion: the medians need each one."""
+    statement = select(Discussion.referral_received_at, Discussion.started_at).where(
+        _in_period(start, end), _held()
+    )
+    return [(a, b) for a, b in (await session.execute(statement)).all()]
+
+
+async def invitations_by_agency(session: AsyncSession, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Answers per agency (and kind, for invitations no directory agency could take)."""
+    status = Invitation.status
+    statement = (
+        select(
+            Invitation.agency_id.label("agency"),
+            Invitation.agency_kind.label("kind"),
+            func.count(Invitation.id).label("invited"),
+            _count(status == "accepted").label("accepted"),
+            _count(status == "declined").label("declined"),
+            _count(status == "withdrawn").label("withdrawn"),
+            _count(Invitation.late.is_(True)).label("late_withdrawals"),
+            _count(status.in_(("pending", "delegated"))).label("no_answer"),
+        )
+        .join(Discussion, Discussion.id == Invitation.discussion_id)
+        .where(_in_period(start, end))
+        .group_by(Invitation.agency_id, Invitation.agency_kind)
+    )
+    return [
+        {"agency": r["agency"], "kind": r["kind"], **_row({k: v for k, v in r.items() if k not in ("agency", "kind")})}
+        for r in (await session.execute(statement)).mappings()
+    ]
+
+
+async def attended_by_agency(session: AsyncSession, start: datetime, end: datetime) -> dict[str | None, int]:
+    """Discussions at which someone of the agency was marked present."""
+    statement = (
+        select(Attendance.agency_id, func.count(func.distinct(Attendance.discussion_id)))
+        .join(Discussion, Discussion.id == Attendance.discussion_id)
+        .where(_in_period(start, end), Attendance.present.is_(True))
+        .group_by(Attendance.agency_id)
+    )
+    return {agency: int(n) for agency, n in (await session.execute(statement)).all()}
+
+
+async def agencies(session: AsyncSession, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """id -> (name, kind) for the agencies named in the report."""
+    if not ids:
+        return {}
+    rows = await session.execute(select(Agency.id, Agency.name, Agency.kind).where(Agency.id.in_(list(ids))))
+    return {i: (name, kind) for i, name, kind in rows.all()}
+
+
+async def escalations_by_kind(session: AsyncSession, start: datetime, end: datetime) -> dict[str, int]:
+    statement = (
+        select(Escalation.kind, func.count(Escalation.id))
+        .join(Discussion, Discussion.id == Escalation.discussion_id)
+        .where(_in_period(start, end))
+        .group_by(Escalation.kind)
+    )
+    return {kind: int(n) for kind, n in (await session.execute(statement)).all()}
+
+
+async def disagreements_by_stage(session: AsyncSession, start: datetime, end: datetime) -> dict[int, int]:
+    """Disagreements by the stage they reached (0 = the first)."""
+    statement = (
+        select(Disagreement.stage_index, func.count(Disagreement.id))
+        .join(Discussion, Discussion.id == Disagreement.discussion_id)
+        .where(_in_period(start, end))
+        .group_by(Disagreement.stage_index)
+    )
+    return {int(stage): int(n) for stage, n in (await session.execute(statement)).all()}
+
+
+async def follow_ups(
+    session: AsyncSession, start: datetime, end: datetime, now: datetime, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Case references a manager follows up: held late, not held, record not circulated in
+    time (still not circulated, or circulated late). Identifiers and times only, never free text."""
+    uncirculated = and_(Discussion.closed_at.is_not(None), Discussion.circulated_at.is_(None), Discussion.circulate_by < now)
+    circulated_late = Discussion.circulated_at > Discussion.circulate_by
+    statement = (
+        select(
+            Discussion.case_ref,
+            Discussion.convene_by,
+            Discussion.started_at,
+            case((_held_late(), 1), else_=0).label("held_late"),
+            case((_not_held(now), 1), else_=0).label("not_held"),
+            case((uncirculated, 1), else_=0).label("not_circulated"),
+            case((circulated_late, 1), else_=0).label("circulated_late"),
+        )
+        .where(_in_period(start, end), _held_late() | _not_held(now) | uncirculated | circulated_late)
+        .order_by(Discussion.convene_by, Discussion.case_ref)
+        .limit(limit)
+    )
+    return [dict(r) for r in (await session.execute(statement)).mappings()]
+
+
+async def is_duty_manager(session: AsyncSession, person_id: str) -> bool:
+    """Named as an active agency's duty manager in the directory."""
+    found = await session.scalar(
+        select(Agency.id).where(Agency.duty_manager_person_id == person_id, Agency.active.is_(True)).limit(1)
+    )
+    return found is not None

@@ -313,7 +313,7 @@ def to_html(report: dict[str, Any]) -> str:
     charts_html = {
         month_title: charts.timeliness_by_month_svg(report["timeliness"]["by_month"]),
         agency_title: charts.agencies_svg(agencies_with_invitations) if agencies_with_invitations else "",
-        escalation_title: charts.escalations_svg([(k, v) for k, v in report["escalations"].items()]),
+        escalation_title: charts.escalations_svg([(k.replace("_", " "), v) for k, v in report["escalations"].items()]),
     }
     body = [f"<h1>{e(_title(report))}</h1>",
             f"<p class='note'>Generated {e(report['generated_at'])}. Discussions whose invitations were sent in the "

@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -117,13 +118,18 @@ def main() -> int:
         asyncio.run(fill(url, args.discussions))
         sdbot = str(Path(sys.executable).with_name("sdbot"))
         env = {**os.environ, "DATABASE_URL": url, "SDBOT_LOG_LEVEL": "WARNING"}
+        print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work slows the wall time)")
         for fmt in ("json", "md", "html"):
             out = Path(folder) / f"report.{fmt}"
+            cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             subprocess.run([sdbot, "report", "--format", fmt, "--out", str(out)], env=env, check=True,
                            stdout=subprocess.DEVNULL)  # fmt: skip
             took = time.perf_counter() - started
-            print(f"sdbot report --format {fmt}: {took:.2f} s (whole process), {out.stat().st_size / 1024:.0f} KB")
+            cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
+            print(f"sdbot report --format {fmt}: {took:.2f} s wall, {cpu:.2f} s CPU (whole process), "
+                  f"{out.stat().st_size / 1024:.0f} KB")
     return 0
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -28,7 +29,7 @@ from procedure import WorkingDayCalendar, load_profile
 from storage.db import create_engine, session_factory, transaction
 from storage.directory import load_directory, sync_directory
 from storage.models import Attendance, Disagreement, Discussion, Escalation, Invitation
-from tests.cards.test_schema import schema_errors
+from tests.cards.test_schema import NODE_DIR, schema_errors
 from tests.conftest import Bot
 from tests.support import activities
 from tests.test_convene_flow import CHRIS_CHAT, card_json, sent_to
@@ -323,7 +324,7 @@ def _facts(card: dict[str, Any]) -> dict[str, str]:
     return facts
 
 
-async def test_a_chair_gets_the_report_card_with_a_small_chart(bot: Bot) -> None:
+async def test_a_chair_gets_the_report_card_with_a_small_chart(bot: Bot, tmp_path: Path) -> None:
     await held(bot, "CR-RPT1")  # through the route: police, health and paediatrics accepted, then start
     async with bot.state["factory"]() as session:
         row = await session.scalar(select(Discussion).where(Discussion.case_ref == "CR-RPT1"))
@@ -342,6 +343,11 @@ async def test_a_chair_gets_the_report_card_with_a_small_chart(bot: Bot) -> None
     assert "sdbot report" in json.dumps(card)
     assert "CR-RPT1" not in json.dumps(card)  # figures only
     assert schema_errors(card) == []
+    # Microsoft's renderer (tests/node) accepts it as Adaptive Card 1.5.
+    path = tmp_path / "report-card.json"
+    path.write_text(json.dumps(card))
+    result = subprocess.run(["node", str(NODE_DIR / "validate-cards.js"), str(path)], capture_output=True, text=True, timeout=120)
+    assert json.loads(result.stdout) == {str(path): []}, result.stdout + result.stderr
 
 
 async def test_a_duty_manager_may_and_an_attendee_may_not(bot: Bot) -> None:

@@ -24,6 +24,7 @@ COMMANDS = [
     ("close", "Close the discussion and produce the record: close CASE_REF"),
     ("review", "Convene a review discussion: review CASE_REF"),
     ("cases", "Your open discussions; for a duty manager, the cases at risk"),
+    ("report", "Chairs and duty managers: timeliness, attendance and escalation figures"),
     ("help", "What the bot can do"),
 ]
 

@@ -13,6 +13,7 @@ import asyncio
 import html
 import re
 import statistics
+from calendar import monthrange
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,11 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from cards.report import ReportCardView, report_card
-from dialogs import replies
+from dialogs import parse, replies
 from dialogs.parse import InputError
 from dialogs.services import Services
 from dialogs.types import Command
-from procedure import AGENCY_KINDS, ESCALATION_KINDS, DateParseError, WorkingDayCalendar, parse_when
+from procedure import AGENCY_KINDS, ESCALATION_KINDS, WorkingDayCalendar
 from storage import outbox, queries
 from storage import reports as figures
 from storage.reports import Month
@@ -45,26 +46,16 @@ class Period:
 
 
 def months_before(day: date, n: int) -> date:
+    """The same day of the month n months earlier (or that month's last day)."""
     month0 = day.month - 1 - n
     year, month = day.year + month0 // 12, month0 % 12 + 1
-    for d in (31, 30, 29, 28):  # the same day of the month, or that month's last day
-        try:
-            return date(year, month, min(day.day, d))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return date(year, month, min(day.day, monthrange(year, month)[1]))
 
 
 def period_from(text_from: str | None, text_to: str | None, now: datetime, tz: str) -> Period:
     """UK-style dates (the procedure's parser); by default the last 3 months up to today."""
-    def day(text: str, what: str) -> date:
-        try:
-            return parse_when(text, now, tz).date()
-        except DateParseError as e:
-            raise InputError(f"{what}: {e}", field=what) from e
-
-    last = day(text_to, "to") if text_to else now.astimezone(ZoneInfo(tz)).date()
-    first = day(text_from, "from") if text_from else months_before(last, DEFAULT_MONTHS)
+    last = parse.when(text_to, now, tz, "to").date() if text_to else now.astimezone(ZoneInfo(tz)).date()
+    first = parse.when(text_from, now, tz, "from").date() if text_from else months_before(last, DEFAULT_MONTHS)
     if first > last:
         raise InputError(f"The period starts ({first:%d/%m/%Y}) after it ends ({last:%d/%m/%Y}).", field="from")
     return Period(first, last)

@@ -356,6 +356,13 @@ async def test_a_duty_manager_may_and_an_attendee_may_not(bot: Bot) -> None:
     await bot.drain()
     assert len(_report_cards(bot, activities.personal_conversation("29:ina"))) == 1
     [refusal] = sent_to(bot, activities.personal_conversation("29:pat"))
+    await bot.say("ina", "report from 01/10/2026 to 30/11/2026")
+    await bot.say("ina", "report from someday")
+    await bot.drain()
+    ina = [m for m in sent_to(bot, activities.personal_conversation("29:ina"))]
+    assert len(_report_cards(bot, activities.personal_conversation("29:ina"))) == 2
+    assert "01/10/2026 to 30/11/2026" in card_json(ina[1].activity)
+    assert "Which period?" in card_json(ina[2].activity) and "someday" in card_json(ina[2].activity)
     assert "chairs and duty managers" in card_json(refusal.activity)
     assert not _report_cards(bot, activities.personal_conversation("29:pat"))
 

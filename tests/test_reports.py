@@ -4,9 +4,12 @@ the Teams `report` command through the real route."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import re
 import subprocess
+import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -35,6 +38,7 @@ from tests.support import activities
 from tests.test_convene_flow import CHRIS_CHAT, card_json, sent_to
 from tests.test_discussion_flow import held
 
+ROOT = Path(__file__).resolve().parent.parent
 LONDON = ZoneInfo("Europe/London")
 SAME_DAY = "same day as the referral: serious physical injury (SX 6.6 Timing)"
 THREE_WD = "within 3 working days of the referral (SX 6.6 Timing)"
@@ -209,20 +213,19 @@ async def _report(database_url: str, period: Period, now: datetime) -> dict[str,
         await engine.dispose()
 
 
-async def test_sdbot_report_json_matches_the_figures_worked_out_by_hand(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def sdbot(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`sdbot` as a separate process, as a manager runs it."""
+    env = {**os.environ, "DATABASE_URL": database_url, "SDBOT_LOG_LEVEL": "WARNING"}
+    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=env,
+                          timeout=120, cwd=ROOT)  # fmt: skip
+
+
+async def test_sdbot_report_json_matches_the_figures_worked_out_by_hand(database_url: str, tmp_path: Path) -> None:
     await _load(database_url)
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    from bot.cli import main
-
     out = tmp_path / "report.json"
-    # In a thread: the CLI runs its own event loop.
-    import asyncio
-
-    code = await asyncio.to_thread(main, ["report", "--from", "01/10/2026", "--to", "30/11/2026", "--format", "json",
-                                          "--out", str(out)])  # fmt: skip
-    assert code == 0
+    result = await asyncio.to_thread(sdbot, database_url, "report", "--from", "01/10/2026", "--to", "30/11/2026",
+                                     "--format", "json", "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
     assert report.pop("generated_at")
     assert report == EXPECTED
@@ -265,12 +268,9 @@ def test_median_counts_working_days_across_a_bank_holiday() -> None:
     assert median_working_days([], calendar) is None
 
 
-def test_bad_dates_exit_2_and_say_why(capsys: pytest.CaptureFixture[str], sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
-    from bot.cli import main
-
-    assert main(["report", "--from", "31/12/2026", "--to", "01/12/2026"]) == 2
-    assert "starts" in capsys.readouterr().err
+def test_bad_dates_exit_2_and_say_why(sqlite_url: str) -> None:
+    result = sdbot(sqlite_url, "report", "--from", "31/12/2026", "--to", "01/12/2026")
+    assert result.returncode == 2 and "starts" in result.stderr and not result.stdout
 
 
 async def test_html_is_one_self_contained_page_with_charts_and_their_tables(sqlite_url: str) -> None:

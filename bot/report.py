@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.export import write_private
 from bot.settings import Settings
 from dialogs.parse import InputError
 from dialogs.report import Period, build_report, period_from, to_html, to_markdown
@@ -50,8 +51,7 @@ def run_report(settings: Settings, args: argparse.Namespace) -> int:
         text = to_html(report)
     if args.out:
         out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text + "\n", encoding="utf-8")
+        write_private(out, text + "\n")  # it names cases to follow up: owner-only, like exports
         print(f"wrote {out}: {report['discussions']} discussion(s), {report['period']['from']} to {report['period']['to']}")
     else:
         print(text)

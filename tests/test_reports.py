@@ -226,6 +226,7 @@ async def test_sdbot_report_json_matches_the_figures_worked_out_by_hand(database
     result = await asyncio.to_thread(sdbot, database_url, "report", "--from", "01/10/2026", "--to", "30/11/2026",
                                      "--format", "json", "--out", str(out))  # fmt: skip
     assert result.returncode == 0, result.stderr
+    assert out.stat().st_mode & 0o777 == 0o600  # it names cases: owner-only
     report = json.loads(out.read_text())
     assert report.pop("generated_at")
     assert report == EXPECTED

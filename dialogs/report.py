@@ -332,7 +332,7 @@ async def may_see_reports(session: AsyncSession, aad_object_id: str | None) -> b
     person = await queries.person_by_aad(session, aad_object_id)
     if person is None:
         return False
-    return person.can_chair or await figures.is_duty_manager(session, person.id)
+    return person.can_chair or bool(await queries.agencies_with_duty_manager(session, person.id))
 
 
 async def report_view(session: AsyncSession, services: Services, period: Period, now: datetime) -> dict[str, Any]:

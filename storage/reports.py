@@ -240,10 +240,3 @@ async def follow_ups(
     )
     return [dict(r) for r in (await session.execute(statement)).mappings()]
 
-
-async def is_duty_manager(session: AsyncSession, person_id: str) -> bool:
-    """Named as an active agency's duty manager in the directory."""
-    found = await session.scalar(
-        select(Agency.id).where(Agency.duty_manager_person_id == person_id, Agency.active.is_(True)).limit(1)
-    )
-    return found is not None

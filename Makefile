@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: run test install lint node postgres package playground clean
+.PHONY: run test install lint node postgres package playground clean bench
 
 $(BIN)/sdbot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ lint: install
 
 test: install node postgres lint
 	$(BIN)/python -m pytest -q
+
+# RSVP presses and scheduler passes with a large database, next to a floor (README "Performance").
+# `make bench DB=postgres` runs it on a PostgreSQL server it starts; BENCH_ARGS=--quick for a short run.
+DB ?= sqlite
+bench: install
+	$(if $(filter postgres,$(DB)),bash scripts/ensure-postgres.sh)
+	$(BIN)/python scripts/bench.py --db $(DB) $(BENCH_ARGS)
 
 package: install
 	$(BIN)/sdbot package --out build/sdbot-teams-app.zip

@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -220,9 +220,10 @@ def create_app(
 
         scheduler = Scheduler(factory, svc, settings, clock=clock, on_enqueued=worker.wake)
 
-        def enqueued() -> None:
+        def enqueued(touched: Collection[str] = ()) -> None:
             worker.wake()
-            scheduler.wake()  # e.g. a Teams meeting to create before invitations go out
+            if touched:  # only the discussions the activity touched, e.g. a Teams meeting to create
+                scheduler.wake(touched)
 
         bot = StrategyDiscussionBot(factory, svc, on_enqueued=enqueued, clock=clock)
         state.update(engine=engine, factory=factory, http=http, worker=worker, adapter=adapter, bot=bot,

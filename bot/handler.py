@@ -21,7 +21,7 @@ from dialogs import router
 from dialogs.services import Services
 from dialogs.types import Actor, CardAction, CardReply, Command, Where
 from storage import activities, outbox
-from storage.db import DatabaseUnavailable, is_unavailable, transaction
+from storage.db import DatabaseUnavailable, is_unavailable, touched_discussions, transaction
 from storage.models import utcnow
 
 log = logging.getLogger("sdbot.handler")
@@ -93,7 +93,7 @@ class StrategyDiscussionBot(TeamsActivityHandler):
         self,
         factory: async_sessionmaker[AsyncSession],
         services: Services,
-        on_enqueued: Callable[[], None] = lambda: None,
+        on_enqueued: Callable[[frozenset[str]], None] = lambda touched: None,
         clock: Callable[[], datetime] = utcnow,
     ):
         super().__init__()
@@ -127,6 +127,7 @@ class StrategyDiscussionBot(TeamsActivityHandler):
         where, actor = where_of(activity), actor_of(activity)
         command = Command(actor=actor, where=where, text=text, activity_id=activity.id, now=self._clock())
         key = processed_key(activity)
+        touched: frozenset[str] = frozenset()
         try:
             async with transaction(self._factory) as session:
                 if key and not await activities.mark_processed(session, key):
@@ -134,6 +135,7 @@ class StrategyDiscussionBot(TeamsActivityHandler):
                     return
                 await self._remember(session, activity, where, actor)
                 await router.handle_command(session, self._services, command)
+            touched = touched_discussions(session)
         except IntegrityError:
             log.info("message handled concurrently elsewhere", extra={"activity": activity.id})
             return
@@ -146,7 +148,7 @@ class StrategyDiscussionBot(TeamsActivityHandler):
             log.exception("command failed", extra={"activity": activity.id})
             async with transaction(self._factory) as session:
                 await router.failed(session, where)
-        self._on_enqueued()
+        self._on_enqueued(touched)
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -157,7 +159,7 @@ class StrategyDiscussionBot(TeamsActivityHandler):
             added = [m.id for m in (activity.members_added or [])]
             if bot_id and bot_id in added:
                 await router.welcome(session, self._services, where)
-        self._on_enqueued()
+        self._on_enqueued(frozenset())
 
     async def on_installation_update(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -227,6 +229,6 @@ class StrategyDiscussionBot(TeamsActivityHandler):
                 return _unavailable()
             log.exception("card action failed", extra={"verb": verb})
             return _failed()
-        self._on_enqueued()
+        self._on_enqueued(touched_discussions(session))
         log.info("card action", extra={"verb": verb, "actor": actor.aad_object_id, "status": body["statusCode"]})
         return body

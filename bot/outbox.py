@@ -33,6 +33,7 @@ log = logging.getLogger("sdbot.outbox")
 # Teams' per-bot, per-conversation limits (TEAMS-NOTES): (window seconds, sends).
 RATE_LIMITS = ((1.0, 7), (2.0, 8), (30.0, 60))
 SAFETY_MARGIN = 0.15
+PRUNE_EVERY_SECONDS = 3600.0
 
 
 def wait_needed(history: list[float], now: float, limits: tuple[tuple[float, int], ...] = RATE_LIMITS) -> float:
@@ -92,6 +93,7 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._limiter = RateLimiter()
         self._stopping = False
+        self._next_prune = time.monotonic() + 60.0  # not at start-up: let the bot settle first
 
     def wake(self) -> None:
         self._wake.set()
@@ -112,11 +114,29 @@ class OutboxWorker:
                     log.exception("outbox pass failed")
                 handled = 0
             if handled == 0:
+                await self._prune_when_due()
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._settings.outbox_poll_seconds)
                 except TimeoutError:
                     pass
+
+    async def _prune_when_due(self) -> None:
+        """Hourly, when idle: drop delivered rows past the retention window (storage/outbox.py
+        says what is kept), a batch at a time so no transaction holds the table long."""
+        if time.monotonic() < self._next_prune:
+            return
+        self._next_prune = time.monotonic() + PRUNE_EVERY_SECONDS
+        before = self._clock() - timedelta(days=self._settings.outbox_retention_days)
+        try:
+            while True:
+                async with transaction(self._factory) as session:
+                    deleted = await q.prune_delivered(session, before)
+                if deleted == 0 or self._stopping:
+                    break
+                log.info("pruned delivered outbox rows", extra={"deleted": deleted})
+        except Exception:  # pruning is housekeeping: never let it stop delivery
+            log.exception("outbox pruning failed")
 
     async def run_once(self) -> int:
         now = self._clock()

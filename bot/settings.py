@@ -49,6 +49,7 @@ class Settings:
     outbox_poll_seconds: float = 1.0
     outbox_max_attempts: int = 12
     outbox_backoff_base: float = 1.0
+    outbox_retention_days: float = 30.0  # delivered rows (without a message key) kept this long
     scheduler_poll_seconds: float = 30.0
     run_worker: bool = True
     run_scheduler: bool = True
@@ -113,6 +114,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv: Path | None = Path(
         outbox_poll_seconds=float(get("SDBOT_OUTBOX_POLL_SECONDS") or 1),
         outbox_max_attempts=int(get("SDBOT_OUTBOX_MAX_ATTEMPTS") or 12),
         outbox_backoff_base=float(get("SDBOT_OUTBOX_BACKOFF_BASE") or 1.0),
+        outbox_retention_days=float(get("SDBOT_OUTBOX_RETENTION_DAYS") or 30.0),
         scheduler_poll_seconds=float(get("SDBOT_SCHEDULER_POLL_SECONDS") or 30),
         run_worker=_bool(get("SDBOT_RUN_WORKER"), True),
         run_scheduler=_bool(get("SDBOT_RUN_SCHEDULER"), True),

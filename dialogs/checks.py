@@ -18,14 +18,15 @@ from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
 from dialogs.views import quorum_of
 from procedure import answer_by, disagreement_resolve_by, ladder
-from storage import outbox, queries
+from storage import due, outbox, queries
 from storage.models import Discussion, Person
 
 
 class Check(Protocol):
     __name__: str
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[Any]: ...
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[Any]: ...  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, candidate: Any, now: datetime) -> int: ...
 
@@ -36,10 +37,16 @@ class DeadlineAtRisk:
 
     __name__ = "deadline_at_risk"
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
         window = timedelta(hours=services.profile.deadline_at_risk_hours)
-        return [d.id for d in await queries.discussions_with_status(session, ("draft", "invited"))
-                if d.convene_by - window <= now]  # fmt: skip
+        return await due.deadline_at_risk(session, now, window, self.duty_after(services), discussion_id)
+
+    @staticmethod
+    def duty_after(services: Services) -> timedelta:
+        # The ladder (procedure.escalation) says when the duty manager is told after the chair.
+        return timedelta(minutes=next(r.after_minutes for r in ladder("deadline_at_risk", services.profile)
+                                      if r.who == "duty_manager"))  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
@@ -69,8 +76,7 @@ class DeadlineAtRisk:
         )  # fmt: skip
         # The ladder (procedure.escalation) says when the duty manager is told after the chair.
         window = timedelta(hours=services.profile.deadline_at_risk_hours)
-        duty_after = next(r.after_minutes for r in ladder("deadline_at_risk", services.profile) if r.who == "duty_manager")
-        if now >= d.convene_by - window + timedelta(minutes=duty_after):
+        if now >= d.convene_by - window + self.duty_after(services):
             duty = await escalate.csc_duty_manager(session, d)
             raised += await escalate.raise_escalation(
                 session, services, d, "deadline_at_risk", dedupe_key=f"deadline_at_risk:{d.id}:duty",
@@ -91,10 +97,13 @@ class Inquorate:
         """The answer-by time invitations show (procedure.answer_by): one rule for both."""
         return answer_by(d.scheduled_for, d.invited_at, services.profile)
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
-        return [d.id for d in await queries.discussions_with_status(session, ("invited",))
-                if d.scheduled_for and (due := self.due_at(d, services)) is not None
-                and due <= now < d.scheduled_for]  # fmt: skip
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+        # Only discussions starting within the warning window can be due (due_at is never earlier).
+        soon = await due.invited_starting_between(
+            session, now, now + timedelta(hours=services.profile.inquorate_warning_hours), discussion_id
+        )
+        return [d.id for d in soon if (at := self.due_at(d, services)) is not None and at <= now]
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
@@ -127,10 +136,10 @@ class CscAbsent:
 
     __name__ = "csc_absent"
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
         grace = timedelta(minutes=services.profile.csc_absent_minutes)
-        return [d.id for d in await queries.discussions_with_status(session, ("invited",))
-                if d.scheduled_for and d.scheduled_for + grace <= now]  # fmt: skip
+        return await due.csc_absent(session, now - grace, discussion_id)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
@@ -144,11 +153,12 @@ class NoResponse:
 
     __name__ = "no_response"
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
-        first = timedelta(minutes=services.profile.rsvp_reminder_minutes)
-        return [i.id for d in await queries.discussions_with_status(session, ("invited",))
-                for i in d.invitations
-                if i.status in ("pending", "delegated") and i.sent_at and i.sent_at + first <= now]  # fmt: skip
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+        return await due.unanswered_invitations(
+            session, now, timedelta(minutes=services.profile.rsvp_reminder_minutes),
+            timedelta(minutes=services.profile.rsvp_escalate_minutes), discussion_id,
+        )  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, invitation_id: str, now: datetime) -> int:
         inv = await queries.invitation(session, invitation_id)
@@ -193,9 +203,9 @@ class MeetingCards:
 
     __name__ = "meeting_cards"
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
-        return [d.id for d in await queries.discussions_with_status(session, ("invited",))
-                if d.scheduled_for and d.scheduled_for <= now]  # fmt: skip
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+        return await due.meeting_started(session, now, discussion_id)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
@@ -209,9 +219,9 @@ class ActionsDue:
 
     __name__ = "actions_due"
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
-        ahead = timedelta(hours=services.profile.action_reminder_hours)
-        return [a.id for a in await queries.open_actions(session) if a.due - ahead <= now]
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+        return await due.actions_due(session, now, timedelta(hours=services.profile.action_reminder_hours), discussion_id)
 
     async def run(self, session: AsyncSession, services: Services, action_id: str, now: datetime) -> int:
 
@@ -248,9 +258,9 @@ class CirculationOverdue:
 
     __name__ = "circulation_overdue"
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
-        return [d.id for d in await queries.discussions_with_status(session, ("closed",))
-                if d.circulated_at is None and d.circulate_by and d.circulate_by <= now]  # fmt: skip
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+        return await due.circulation_overdue(session, now, discussion_id)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
@@ -274,8 +284,9 @@ class DisagreementsDue:
 
     __name__ = "disagreements_due"
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
-        return [g.id for g in await queries.open_disagreements(session) if g.resolve_by <= now]
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+        return await due.disagreements_due(session, now, len(services.profile.disagreement_stages), discussion_id)
 
     async def run(self, session: AsyncSession, services: Services, disagreement_id: str, now: datetime) -> int:
 
@@ -319,9 +330,9 @@ class LookedAfterReviews:
 
     __name__ = "looked_after_reviews"
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
-        return [d.id for d in await queries.discussions_with_status(session, ("closed",))
-                if d.next_review_at and d.next_review_at <= now]  # fmt: skip
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+        return await due.reviews_due(session, now, discussion_id)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
 
@@ -353,7 +364,10 @@ class DailyDigest:
 
     __name__ = "daily_digest"
 
-    async def candidates(self, session: AsyncSession, services: Services, now: datetime) -> list[str]:
+    async def candidates(self, session: AsyncSession, services: Services, now: datetime,
+                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+        if discussion_id is not None:  # on the full pass only: it is about every case
+            return []
         local = services.local(now)
         if (not services.escalation_channel or local.time() < services.profile.digest_time
                 or not services.calendar.is_working_day(local.date())):  # fmt: skip

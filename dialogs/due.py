@@ -7,7 +7,9 @@ that two instances run at once take effect once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,19 +17,24 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dialogs import calendar, checks
 from dialogs.roster import post_invitations, refresh_roster
 from dialogs.services import Services
-from storage import queries
+from storage import due, queries
 from storage.db import transaction
 
 log = logging.getLogger("sdbot.due")
 
 
-async def run_due(factory: async_sessionmaker[AsyncSession], services: Services, now: datetime) -> int:
-    """One scheduler pass; returns how many things it raised or sent."""
-    raised = await _create_pending_meetings(factory, services, now)
-    raised += await calendar.poll_calendars(factory, services, now)
+async def run_due(factory: async_sessionmaker[AsyncSession], services: Services, now: datetime,
+                  discussion_ids: Sequence[str] | None = None) -> int:  # fmt: skip
+    """One scheduler pass; returns how many things it raised or sent. With `discussion_ids`,
+    only those discussions are looked at (after an activity touched them)."""
+    raised = await _create_pending_meetings(factory, services, now, discussion_ids)
+    if discussion_ids is None:  # calendars are polled on the full pass only (Graph, not per activity)
+        raised += await calendar.poll_calendars(factory, services, now)
     for check in checks.ALL:
+        candidates: list[Any] = []
         async with factory() as session:
-            candidates = await check.candidates(session, services, now)
+            for discussion_id in discussion_ids if discussion_ids is not None else [None]:
+                candidates += await check.candidates(session, services, now, discussion_id)
         for candidate in candidates:
             try:
                 async with transaction(factory) as session:
@@ -37,10 +44,11 @@ async def run_due(factory: async_sessionmaker[AsyncSession], services: Services,
     return raised
 
 
-async def _create_pending_meetings(factory: async_sessionmaker[AsyncSession], services: Services, now: datetime) -> int:
+async def _create_pending_meetings(factory: async_sessionmaker[AsyncSession], services: Services, now: datetime,
+                                   discussion_ids: Sequence[str] | None = None) -> int:  # fmt: skip
     done = 0
     async with factory() as session:
-        pending = await queries.discussions_with_pending_meetings(session)
+        pending = await due.pending_meetings(session, discussion_ids)
     for discussion_id in pending:
         async with transaction(factory) as session:
             if not await queries.claim_pending_meeting(session, discussion_id, now, now + timedelta(minutes=2)):

@@ -145,9 +145,9 @@ async def _send_meeting_cards(session: AsyncSession, services: Services, d: Disc
 
 
 async def send_meeting_cards_at_start_time(session: AsyncSession, services: Services, d: Discussion) -> int:
-    before = len(await queries.sent_keys_with_prefix(session, f"meeting:{d.id}:"))
+    before = len(await queries.sent_keys_with_prefix(session, f"meeting:{d.id}:", discussion_id=d.id))
     await _send_meeting_cards(session, services, d)
-    return len(await queries.sent_keys_with_prefix(session, f"meeting:{d.id}:")) - before
+    return len(await queries.sent_keys_with_prefix(session, f"meeting:{d.id}:", discussion_id=d.id)) - before
 
 
 # The agenda ------------------------------------------------------------------------------------

@@ -56,6 +56,6 @@ async def refresh_roster(session: AsyncSession, services: Services, d: Discussio
 async def refresh_invitation(session: AsyncSession, services: Services, inv: Invitation, now: datetime) -> None:
     """Edit every copy of an invitation card so all the agency's people see its state."""
     payload = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {inv.discussion.case_ref}")
-    for key in await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:"):
+    for key in await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:", discussion_id=inv.discussion_id):
         await outbox.enqueue(session, op="update", message_key=key, payload=payload,
                              discussion_id=inv.discussion_id, purpose="invitation")  # fmt: skip

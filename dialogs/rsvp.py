@@ -83,7 +83,7 @@ async def answer(session: AsyncSession, services: Services, act: CardAction) -> 
         if inv.delegated_to_person_id != delegate.id or before != "delegated":
             inv.delegated_to_person_id = delegate.id
             answer = Answer("delegated", None, "card", person, on_behalf=on_behalf, keep_responder=True)
-            if delegate.teams_id and not await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:{delegate.id}"):
+            if delegate.teams_id and not await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:{delegate.id}", discussion_id=inv.discussion_id):
                 card = await views.invitation_card(session, services, inv, act.now)
                 await outbox.enqueue(session, target=person_target(delegate), payload={"type": "message", "attachments": [cards.attachment(card)]},
                                      message_key=f"invite:{inv.id}:{delegate.id}", discussion_id=d.id, purpose="invitation")  # fmt: skip

@@ -136,6 +136,17 @@ async def write_probe(engine: AsyncEngine) -> None:
         raise DatabaseUnavailable(type(e).__name__) from e
 
 
+def mark_touched(session: AsyncSession, discussion_id: str | None) -> None:
+    """Note that this unit of work changed (or messaged about) a discussion: after it commits,
+    the scheduler looks at that discussion only, instead of a full pass."""
+    if discussion_id:
+        session.info.setdefault("touched_discussions", set()).add(discussion_id)
+
+
+def touched_discussions(session: AsyncSession) -> frozenset[str]:
+    return frozenset(session.info.get("touched_discussions", ()))
+
+
 def _alembic_config(url: str) -> Any:
     from alembic.config import Config
 

@@ -104,6 +104,14 @@ class ConversationRef(Base):
 
 class Discussion(Base):
     __tablename__ = "discussions"
+    # What the scheduler's checks look up (storage/due.py): work proportional to what is due.
+    __table_args__ = (
+        Index("ix_discussions_status_convene_by", "status", "convene_by"),
+        Index("ix_discussions_status_scheduled_for", "status", "scheduled_for"),
+        Index("ix_discussions_circulation_due", "circulated_at", "circulate_by"),
+        Index("ix_discussions_next_review_at", "next_review_at"),
+        Index("ix_discussions_meeting_pending", "meeting_pending"),
+    )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_ref: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="initial")
@@ -203,13 +211,20 @@ class OutboxMessage(Base):
     """A message the bot owes Teams. Written with the state change; delivered by the worker."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # Per conversation in order: "is an earlier row of this conversation still pending?"
+        Index("ix_outbox_order", "order_key", "status", "id"),
+        # An edit finds the message it edits; pacing reads a conversation's recent deliveries.
+        Index("ix_outbox_message_key", "message_key"),
+        Index("ix_outbox_conversation_sent", "conversation_id", "sent_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     discussion_id: Mapped[str | None] = mapped_column(String(36), index=True)
     purpose: Mapped[str] = mapped_column(String(64), default="message")
     target: Mapped[dict[str, Any]] = mapped_column(JSON)
-    order_key: Mapped[str] = mapped_column(String(400), index=True)
+    order_key: Mapped[str] = mapped_column(String(400))
     op: Mapped[str] = mapped_column(String(16), default="send")
     message_key: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -251,7 +266,7 @@ class ProcessedActivity(Base):
 
     __tablename__ = "processed_activities"
     activity_id: Mapped[str] = mapped_column(String(400), primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # pruned by age
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
@@ -311,6 +326,7 @@ class Decision(Base):
 
 class Action(Base):
     __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_status_due", "status", "due"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
     what: Mapped[str] = mapped_column(Text)
@@ -327,6 +343,7 @@ class Action(Base):
 
 class Disagreement(Base):
     __tablename__ = "disagreements"
+    __table_args__ = (Index("ix_disagreements_open_due", "resolved_at", "resolve_by"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
     raised_by_person_id: Mapped[str | None] = mapped_column(String(64))

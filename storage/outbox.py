@@ -14,6 +14,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.db import mark_touched
 from storage.models import ConversationRef, OutboxMessage, SentMessage, utcnow
 
 
@@ -72,6 +73,7 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
+    mark_touched(session, discussion_id)
     return row
 
 
@@ -254,3 +256,33 @@ async def delivery_of_keys(session: AsyncSession, discussion_id: str, prefix: st
         )
     )
     return [(status, attempts) for status, attempts in rows.all()]
+
+
+# Retention ---------------------------------------------------------------------------------
+
+
+async def prune_delivered(session: AsyncSession, before: datetime, limit: int = 5000) -> int:
+    """Delete up to `limit` delivered rows older than `before`, and handled activity ids as old,
+    so the outbox's claim and pacing stay cheap as years pass. Kept: rows sent under a message
+    key (an edit needs the original's target and order, and the roster and invitations are
+    edited for as long as a discussion lives), failed rows (what the chair was told about),
+    and every SentMessage."""
+    from sqlalchemy import delete
+
+    from storage.models import ProcessedActivity
+
+    old = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == "sent", OutboxMessage.message_key.is_(None), OutboxMessage.sent_at < before)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    ids = list((await session.scalars(old)).all())
+    if ids:
+        await session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)).execution_options(synchronize_session=False))
+    old_activities = select(ProcessedActivity.activity_id).where(ProcessedActivity.at < before).limit(limit)
+    activity_ids = list((await session.scalars(old_activities)).all())
+    if activity_ids:
+        await session.execute(delete(ProcessedActivity).where(ProcessedActivity.activity_id.in_(activity_ids))
+                              .execution_options(synchronize_session=False))  # fmt: skip
+    return len(ids) + len(activity_ids)

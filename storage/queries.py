@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.db import mark_touched
 from storage.models import (
     Action,
     Agency,
@@ -109,12 +110,6 @@ async def discussions_for_case(session: AsyncSession, case_ref: str) -> list[Dis
     )
 
 
-async def discussions_with_status(session: AsyncSession, statuses: Sequence[str]) -> list[Discussion]:
-    return list(
-        (await session.scalars(select(Discussion).where(Discussion.status.in_(statuses)))).all()
-    )
-
-
 async def invitation(session: AsyncSession, invitation_id: Any) -> Invitation | None:
     if not isinstance(invitation_id, str) or len(invitation_id) > 36:
         return None
@@ -137,10 +132,16 @@ async def escalation_exists(session: AsyncSession, dedupe_key: str) -> bool:
     ) is not None
 
 
-async def sent_keys_with_prefix(session: AsyncSession, prefix: str) -> list[str]:
+async def sent_keys_with_prefix(session: AsyncSession, prefix: str, *, discussion_id: str) -> list[str]:
+    """Keys of the messages sent for a discussion that start with `prefix` (the discussion's
+    own rows, found by index: a prefix LIKE alone would read the whole outbox)."""
     rows = await session.scalars(
         select(OutboxMessage.message_key)
-        .where(OutboxMessage.op == "send", OutboxMessage.message_key.like(f"{prefix}%"))
+        .where(
+            OutboxMessage.discussion_id == discussion_id,
+            OutboxMessage.op == "send",
+            OutboxMessage.message_key.like(prefix.replace("%", r"\%").replace("_", r"\_") + "%", escape="\\"),
+        )
         .order_by(OutboxMessage.id)
     )
     return [k for k in rows.all() if k]
@@ -169,6 +170,7 @@ async def audit(
     if at is not None:
         entry.at = at
     session.add(entry)
+    mark_touched(session, entry.discussion_id)
 
 
 async def audit_entries(session: AsyncSession, discussion_id: str) -> list[AuditEntry]:
@@ -216,18 +218,7 @@ async def claim_pending_meeting(session: AsyncSession, discussion_id: str, now: 
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-async def discussions_with_pending_meetings(session: AsyncSession) -> list[str]:
-    return list(
-        (await session.scalars(select(Discussion.id).where(Discussion.meeting_pending.is_(True)))).all()
-    )
 
-
-async def open_actions(session: AsyncSession) -> list[Action]:
-    return list((await session.scalars(select(Action).where(Action.status == "open"))).all())
-
-
-async def open_disagreements(session: AsyncSession) -> list[Disagreement]:
-    return list((await session.scalars(select(Disagreement).where(Disagreement.resolved_at.is_(None)))).all())
 
 
 async def action(session: AsyncSession, action_id: Any) -> Action | None:

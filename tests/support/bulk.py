@@ -103,10 +103,16 @@ async def generate(
     open_count: int,
     start: int = 0,
     history: bool = True,
+    due_every: int = 1000,
+    open_due_every: int = 100,
     batch: int = 2000,
 ) -> Generated:
     """Add `total` discussions (numbered from `start`), `open_count` of them open.
 
+    Of every `due_every` closed discussions, the first has a record not circulated in time,
+    the second an overdue action, the third a disagreement past its stage; of every
+    `open_due_every` open ones, the first was invited three hours ago (reminders and pings
+    due). A large `due_every`/`open_due_every` keeps what is due the same at any size.
     `history=False` writes closed discussions without their outbox rows and sent messages
     (faster; the scheduler never reads those)."""
     out = Generated()
@@ -122,6 +128,7 @@ async def generate(
                                                                   AuditEntry, Action, Disagreement)}  # fmt: skip
         for n in range(lo, hi):
             is_open = (n - start) < open_count
+            k = (n - start) if is_open else (n - start - open_count)  # index among the open / the closed
             did = _id(1, n)
             referral = now - (timedelta(hours=2) if is_open else timedelta(days=2 + n % 3000, hours=n % 24))
             d: dict[str, Any] = {
@@ -140,16 +147,16 @@ async def generate(
             }  # fmt: skip
             # Open ones were invited 20 minutes ago (before the 60-minute reminder), but 1 in 100
             # three hours ago: its unanswered agencies are due a reminder and their leads a ping.
-            sent_at = now - (timedelta(hours=3) if is_open and n % 100 == 7 else timedelta(minutes=20))
+            sent_at = now - (timedelta(hours=3) if is_open and k % open_due_every == 0 else timedelta(minutes=20))
             if is_open:
                 d["invited_at"] = sent_at
             else:
                 held = d["scheduled_for"]
                 d.update(started_at=held, closed_at=held + timedelta(hours=1), circulate_by=held + timedelta(days=1),
                          circulation_approved_at=held + timedelta(hours=2), circulated_at=held + timedelta(hours=2))  # fmt: skip
-                if n % 1000 == 3:  # a record never circulated: overdue
+                if k % due_every == 0:  # a record never circulated: overdue
                     d.update(circulation_approved_at=None, circulated_at=None)
-                if n % 1000 == 5:  # a looked-after child: the next review is weeks away
+                if k % due_every == 3:  # a looked-after child: the next review is weeks away
                     d["next_review_at"] = now + timedelta(days=20)
             rows[Discussion].append(d)
             rows[AuditEntry].append({"action": "convene", "actor_aad_object_id": None, "actor_name": "bench",
@@ -180,16 +187,16 @@ async def generate(
                 action_id = _id(3, n)
                 due = d["closed_at"] + timedelta(days=7)
                 status = "done"
-                if n % 1000 == 9:  # an action overdue and not marked done
+                if k % due_every == 1:  # an action overdue and not marked done
                     due, status = now - timedelta(days=1), "open"
-                elif n % 100 == 1:  # an open action due in a fortnight
+                elif k % 100 == 50:  # an open action due in a fortnight
                     due, status = now + timedelta(days=14), "open"
                 rows[Action].append({"id": action_id, "discussion_id": did, "what": "Bench: visit the child",
                                      "owner_person_id": "police-1", "owner_name": "Bench Person", "agency_id": "police",
                                      "due": due, "purpose": "Bench", "status": status,
                                      "done_at": None if status == "open" else due - timedelta(days=1),
                                      "reminded_at": None, "created_at": d["closed_at"]})  # fmt: skip
-                if n % 1000 == 11:  # a disagreement unresolved past its stage
+                if k % due_every == 2:  # a disagreement unresolved past its stage
                     rows[Disagreement].append({"id": _id(4, n), "discussion_id": did, "raised_by_person_id": "police-1",
                                                "raised_by_name": "Bench Person", "agency_id": "police", "about": "Bench",
                                                "stage_index": 0, "resolve_by": now - timedelta(hours=1),

@@ -6,6 +6,7 @@ Who is told follows PROCEDURE sections 4 and 7 (rules named in `procedure.escala
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -26,7 +27,7 @@ class Check(Protocol):
     __name__: str
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[Any]: ...  # fmt: skip
+                         discussion_ids: Sequence[str] | None = None) -> list[Any]: ...  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, candidate: Any, now: datetime) -> int: ...
 
@@ -38,9 +39,9 @@ class DeadlineAtRisk:
     __name__ = "deadline_at_risk"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
         window = timedelta(hours=services.profile.deadline_at_risk_hours)
-        return await due.deadline_at_risk(session, now, window, self.duty_after(services), discussion_id)
+        return await due.deadline_at_risk(session, now, window, self.duty_after(services), discussion_ids)
 
     @staticmethod
     def duty_after(services: Services) -> timedelta:
@@ -98,10 +99,10 @@ class Inquorate:
         return answer_by(d.scheduled_for, d.invited_at, services.profile)
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
         # Only discussions starting within the warning window can be due (due_at is never earlier).
         soon = await due.invited_starting_between(
-            session, now, now + timedelta(hours=services.profile.inquorate_warning_hours), discussion_id
+            session, now, now + timedelta(hours=services.profile.inquorate_warning_hours), discussion_ids
         )
         return [d.id for d in soon if (at := self.due_at(d, services)) is not None and at <= now]
 
@@ -137,9 +138,9 @@ class CscAbsent:
     __name__ = "csc_absent"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
         grace = timedelta(minutes=services.profile.csc_absent_minutes)
-        return await due.csc_absent(session, now - grace, discussion_id)
+        return await due.csc_absent(session, now - grace, discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
@@ -154,10 +155,10 @@ class NoResponse:
     __name__ = "no_response"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
         return await due.unanswered_invitations(
             session, now, timedelta(minutes=services.profile.rsvp_reminder_minutes),
-            timedelta(minutes=services.profile.rsvp_escalate_minutes), discussion_id,
+            timedelta(minutes=services.profile.rsvp_escalate_minutes), discussion_ids,
         )  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, invitation_id: str, now: datetime) -> int:
@@ -204,8 +205,8 @@ class MeetingCards:
     __name__ = "meeting_cards"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
-        return await due.meeting_started(session, now, discussion_id)
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
+        return await due.meeting_started(session, now, discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
@@ -220,8 +221,8 @@ class ActionsDue:
     __name__ = "actions_due"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
-        return await due.actions_due(session, now, timedelta(hours=services.profile.action_reminder_hours), discussion_id)
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
+        return await due.actions_due(session, now, timedelta(hours=services.profile.action_reminder_hours), discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, action_id: str, now: datetime) -> int:
 
@@ -259,8 +260,8 @@ class CirculationOverdue:
     __name__ = "circulation_overdue"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
-        return await due.circulation_overdue(session, now, discussion_id)
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
+        return await due.circulation_overdue(session, now, discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
@@ -285,8 +286,8 @@ class DisagreementsDue:
     __name__ = "disagreements_due"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
-        return await due.disagreements_due(session, now, len(services.profile.disagreement_stages), discussion_id)
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
+        return await due.disagreements_due(session, now, len(services.profile.disagreement_stages), discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, disagreement_id: str, now: datetime) -> int:
 
@@ -331,8 +332,8 @@ class LookedAfterReviews:
     __name__ = "looked_after_reviews"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
-        return await due.reviews_due(session, now, discussion_id)
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
+        return await due.reviews_due(session, now, discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,10 +30,8 @@ async def run_due(factory: async_sessionmaker[AsyncSession], services: Services,
     if discussion_ids is None:  # calendars are polled on the full pass only (Graph, not per activity)
         raised += await calendar.poll_calendars(factory, services, now)
     for check in checks.ALL:
-        candidates: list[Any] = []
         async with factory() as session:
-            for discussion_id in discussion_ids if discussion_ids is not None else [None]:
-                candidates += await check.candidates(session, services, now, discussion_id)
+            candidates = await check.candidates(session, services, now, discussion_ids)
         for candidate in candidates:
             try:
                 async with transaction(factory) as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -102,10 +103,33 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+# SQLite lets one transaction write at a time; the others wait in its busy handler, which
+# sleeps in steps of up to 100 ms (and a reader upgrading to a writer can fail outright).
+# Taking turns in the process instead keeps a press's wait to the work ahead of it.
+_sqlite_writers: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer_lock(factory: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    bind = factory.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return None
+    lock = _sqlite_writers.get(bind.sync_engine)
+    if lock is None:
+        lock = _sqlite_writers[bind.sync_engine] = asyncio.Lock()
+    return lock
+
+
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work: state changes and the outbox rows they cause commit together."""
-    async with factory() as session, session.begin():
+    """One unit of work: state changes and the outbox rows they cause commit together.
+    On SQLite, units of work of this process take turns (see `_writer_lock`); never open one
+    inside another."""
+    lock = _writer_lock(factory)
+    if lock is None:
+        async with factory() as session, session.begin():
+            yield session
+        return
+    async with lock, factory() as session, session.begin():
         yield session
 
 

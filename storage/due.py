@@ -6,8 +6,8 @@ escalations are left out with `NOT EXISTS` on their unique key (`escalations.ded
 built here exactly as `dialogs` builds it), so a due thing is not re-examined on every pass
 after it was dealt with. The flows still re-check each candidate in its own transaction.
 
-`discussion_id` narrows every query to one discussion: after an activity the scheduler looks
-only at the discussion it touched.
+`discussion_ids` narrows every query to those discussions: after activities the scheduler
+looks only at the discussions they touched (one query per check, however many).
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def _raised(*parts: Any) -> Any:
     return exists().where(Escalation.dedupe_key == key)
 
 
-def _only(query: Any, column: Any, discussion_id: str | None) -> Any:
-    return query.where(column == discussion_id) if discussion_id is not None else query
+def _only(query: Any, column: Any, discussion_ids: Sequence[str] | None) -> Any:
+    return query.where(column.in_(discussion_ids)) if discussion_ids is not None else query
 
 
 async def _ids(session: AsyncSession, query: Any) -> list[Any]:
@@ -39,7 +39,7 @@ async def _ids(session: AsyncSession, query: Any) -> list[Any]:
 
 
 async def deadline_at_risk(session: AsyncSession, now: datetime, window: timedelta, duty_after: timedelta,
-                           discussion_id: str | None = None) -> list[str]:  # fmt: skip
+                           discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
     """Not yet held, inside the warning window, and the chair (or, later, the duty manager)
     not told yet. Index: discussions (status, convene_by)."""
     query = select(Discussion.id).where(
@@ -50,35 +50,35 @@ async def deadline_at_risk(session: AsyncSession, now: datetime, window: timedel
             and_(Discussion.convene_by <= now + window - duty_after, ~_raised("deadline_at_risk:", Discussion.id, ":duty")),
         ),
     )
-    return await _ids(session, _only(query, Discussion.id, discussion_id).order_by(Discussion.convene_by))
+    return await _ids(session, _only(query, Discussion.id, discussion_ids).order_by(Discussion.convene_by))
 
 
 async def invited_starting_between(session: AsyncSession, after: datetime | None, until: datetime,
-                                   discussion_id: str | None = None) -> list[Discussion]:  # fmt: skip
+                                   discussion_ids: Sequence[str] | None = None) -> list[Discussion]:  # fmt: skip
     """Invited discussions whose start is in (after, until]. Index: discussions (status, scheduled_for)."""
     query = select(Discussion).where(Discussion.status == "invited", Discussion.scheduled_for <= until)
     if after is not None:
         query = query.where(Discussion.scheduled_for > after)
-    return list((await session.scalars(_only(query, Discussion.id, discussion_id).order_by(Discussion.scheduled_for))).all())
+    return list((await session.scalars(_only(query, Discussion.id, discussion_ids).order_by(Discussion.scheduled_for))).all())
 
 
-async def csc_absent(session: AsyncSession, started_before: datetime, discussion_id: str | None = None) -> list[str]:
+async def csc_absent(session: AsyncSession, started_before: datetime, discussion_ids: Sequence[str] | None = None) -> list[str]:
     query = select(Discussion.id).where(
         Discussion.status == "invited",
         Discussion.scheduled_for <= started_before,
         ~_raised("csc_absent:", Discussion.id),
     )
-    return await _ids(session, _only(query, Discussion.id, discussion_id).order_by(Discussion.scheduled_for))
+    return await _ids(session, _only(query, Discussion.id, discussion_ids).order_by(Discussion.scheduled_for))
 
 
-async def meeting_started(session: AsyncSession, now: datetime, discussion_id: str | None = None) -> list[str]:
+async def meeting_started(session: AsyncSession, now: datetime, discussion_ids: Sequence[str] | None = None) -> list[str]:
     """Invited discussions past their start (the chair has not typed `start`): open work only."""
     query = select(Discussion.id).where(Discussion.status == "invited", Discussion.scheduled_for <= now)
-    return await _ids(session, _only(query, Discussion.id, discussion_id).order_by(Discussion.scheduled_for))
+    return await _ids(session, _only(query, Discussion.id, discussion_ids).order_by(Discussion.scheduled_for))
 
 
 async def unanswered_invitations(session: AsyncSession, now: datetime, remind_after: timedelta,
-                                 escalate_after: timedelta, discussion_id: str | None = None) -> list[str]:  # fmt: skip
+                                 escalate_after: timedelta, discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
     """Invitations of invited discussions unanswered past the reminder time whose reminder (or,
     later, the lead's ping) is not raised yet. Driven from the open discussions, so invitations
     of old discussions that never got an answer are not read. Indexes: discussions (status,
@@ -97,10 +97,10 @@ async def unanswered_invitations(session: AsyncSession, now: datetime, remind_af
             ),
         )
     )
-    return await _ids(session, _only(query, Invitation.discussion_id, discussion_id).order_by(Invitation.sent_at))
+    return await _ids(session, _only(query, Invitation.discussion_id, discussion_ids).order_by(Invitation.sent_at))
 
 
-async def actions_due(session: AsyncSession, now: datetime, ahead: timedelta, discussion_id: str | None = None) -> list[str]:
+async def actions_due(session: AsyncSession, now: datetime, ahead: timedelta, discussion_ids: Sequence[str] | None = None) -> list[str]:
     """Open actions due for a reminder (not sent) or overdue (not escalated). Index: actions (status, due)."""
     query = select(Action.id).where(
         Action.status == "open",
@@ -110,10 +110,10 @@ async def actions_due(session: AsyncSession, now: datetime, ahead: timedelta, di
             and_(Action.due <= now, ~_raised("overdue_action:", Action.id)),
         ),
     )
-    return await _ids(session, _only(query, Action.discussion_id, discussion_id).order_by(Action.due))
+    return await _ids(session, _only(query, Action.discussion_id, discussion_ids).order_by(Action.due))
 
 
-async def circulation_overdue(session: AsyncSession, now: datetime, discussion_id: str | None = None) -> list[str]:
+async def circulation_overdue(session: AsyncSession, now: datetime, discussion_ids: Sequence[str] | None = None) -> list[str]:
     """Closed, not circulated by the deadline, not escalated. Index: discussions (circulated_at, circulate_by)."""
     query = select(Discussion.id).where(
         Discussion.circulated_at.is_(None),
@@ -121,10 +121,10 @@ async def circulation_overdue(session: AsyncSession, now: datetime, discussion_i
         Discussion.status == "closed",
         ~_raised("circulation_overdue:", Discussion.id),
     )
-    return await _ids(session, _only(query, Discussion.id, discussion_id).order_by(Discussion.circulate_by))
+    return await _ids(session, _only(query, Discussion.id, discussion_ids).order_by(Discussion.circulate_by))
 
 
-async def disagreements_due(session: AsyncSession, now: datetime, stages: int, discussion_id: str | None = None) -> list[str]:
+async def disagreements_due(session: AsyncSession, now: datetime, stages: int, discussion_ids: Sequence[str] | None = None) -> list[str]:
     """Unresolved past the stage's deadline, the next level not told yet (at the last level
     that key exists, so it is not re-examined). Index: disagreements (resolved_at, resolve_by)."""
     next_stage = case((Disagreement.stage_index + 1 > stages - 1, stages - 1), else_=Disagreement.stage_index + 1)
@@ -133,18 +133,16 @@ async def disagreements_due(session: AsyncSession, now: datetime, stages: int, d
         Disagreement.resolve_by <= now,
         ~_raised("disagreement:", Disagreement.id, ":", cast(next_stage, String)),
     )
-    return await _ids(session, _only(query, Disagreement.discussion_id, discussion_id).order_by(Disagreement.resolve_by))
+    return await _ids(session, _only(query, Disagreement.discussion_id, discussion_ids).order_by(Disagreement.resolve_by))
 
 
-async def reviews_due(session: AsyncSession, now: datetime, discussion_id: str | None = None) -> list[str]:
+async def reviews_due(session: AsyncSession, now: datetime, discussion_ids: Sequence[str] | None = None) -> list[str]:
     """Looked-after children's reviews due. Index: discussions (next_review_at)."""
     query = select(Discussion.id).where(Discussion.next_review_at <= now, Discussion.status == "closed")
-    return await _ids(session, _only(query, Discussion.id, discussion_id).order_by(Discussion.next_review_at))
+    return await _ids(session, _only(query, Discussion.id, discussion_ids).order_by(Discussion.next_review_at))
 
 
 async def pending_meetings(session: AsyncSession, discussion_ids: Sequence[str] | None = None) -> list[str]:
     """Teams meetings still to create. Index: discussions (meeting_pending)."""
     query = select(Discussion.id).where(Discussion.meeting_pending.is_(True))
-    if discussion_ids is not None:
-        query = query.where(Discussion.id.in_(discussion_ids))
-    return await _ids(session, query)
+    return await _ids(session, _only(query, Discussion.id, discussion_ids))

@@ -62,15 +62,20 @@ async def agencies_of_kind(session: AsyncSession, kind: str) -> list[Agency]:
 
 
 async def people_in(session: AsyncSession, agency_id: str) -> list[Person]:
-    return list(
-        (
-            await session.scalars(
-                select(Person)
-                .where(Person.agency_id == agency_id, Person.active.is_(True))
-                .order_by(Person.name)
-            )
-        ).all()
-    )
+    # The directory changes only at start-up (sync_directory), so within one unit of work an
+    # agency's people are read once, however many cards show them.
+    cache: dict[str, list[Person]] = session.info.setdefault("people_in", {})
+    if agency_id not in cache:
+        cache[agency_id] = list(
+            (
+                await session.scalars(
+                    select(Person)
+                    .where(Person.agency_id == agency_id, Person.active.is_(True))
+                    .order_by(Person.name)
+                )
+            ).all()
+        )
+    return list(cache[agency_id])
 
 
 # Discussions -------------------------------------------------------------------------------

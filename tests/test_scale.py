@@ -7,6 +7,7 @@ the real /api/messages route. `make bench` measures the time (README "Performanc
 
 from __future__ import annotations
 
+import os
 import uuid
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,7 @@ async def _measure(database_url: str, tmp_path: Path, connector: FakeConnector, 
     await bot.start()
     try:
         factory = bot.state["factory"]
-        generated = await bulk.generate(factory, clock.now(), total=total, open_count=total // 2,
+        generated = await bulk.generate(factory, clock.now(), total=total, open_count=total // 5,
                                         due_every=10**9, open_due_every=10**9)  # fmt: skip
         counter = StatementCounter(bot.state["engine"])
         # A pending invitation of an open discussion with nothing due.
@@ -61,6 +62,8 @@ async def _measure(database_url: str, tmp_path: Path, connector: FakeConnector, 
         status, body = await bot.post(press)
         assert status == 200 and body["statusCode"] == 200, body
         press_statements = counter.count
+        if os.environ.get("SDBOT_SHOW_STATEMENTS"):
+            print("\n".join(counter.statements))
         passes = []
         for _ in range(2):  # the first raises what is due; the second is every later poll
             counter.reset()

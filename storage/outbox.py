@@ -111,23 +111,28 @@ async def claim_due(
             .limit(limit)
         )
     ).all()
-    claimed: list[OutboxMessage] = []
-    for row_id in candidates:
-        result = await session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == row_id,
-                OutboxMessage.status == "pending",
-                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-            )
-            .values(lease_owner=owner, lease_until=now + lease)
-            .execution_options(synchronize_session=False)
+    if not candidates:
+        return []
+    # One conditional UPDATE for the batch: a row another worker leased meanwhile no longer
+    # matches; then read back exactly the rows this lease (owner and expiry) holds.
+    until = now + lease
+    await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(candidates),
+            OutboxMessage.status == "pending",
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
         )
-        if result.rowcount == 1:  # type: ignore[attr-defined]
-            row = await session.get(OutboxMessage, row_id, populate_existing=True)
-            if row is not None:
-                claimed.append(row)
-    return claimed
+        .values(lease_owner=owner, lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(candidates), OutboxMessage.lease_owner == owner, OutboxMessage.lease_until == until)
+        .order_by(OutboxMessage.id)
+        .execution_options(populate_existing=True)
+    )
+    return list(claimed.all())
 
 
 async def settle_sent(

@@ -338,7 +338,7 @@ class LookedAfterReviews:
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
 
         d = await queries.discussion(session, discussion_id)
-        if d is None or d.next_review_at is None or d.next_review_at > now:
+        if d is None or d.status != "closed" or d.next_review_at is None or d.next_review_at > now:
             return 0
         later = await queries.latest_discussion(session, d.case_ref)
         d.next_review_at = None

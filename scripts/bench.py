@@ -334,7 +334,8 @@ async def run(db: str, quick: bool) -> int:
         sizes = [(1_000, 200), (10_000, 2_000)]
     presses = {1: 40, 10: 200, 50: 400} if not quick else {1: 20, 10: 60, 50: 100}
 
-    print(f"# sdbot benchmark: {db}, {os.cpu_count()} CPU(s), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", flush=True)
+    print(f"# sdbot benchmark: {db}, {os.cpu_count()} CPU(s), {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+          f"load average {os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     await migrate(url)
     engine = create_engine(url)
     factory = session_factory(engine)
@@ -367,6 +368,7 @@ async def run(db: str, quick: bool) -> int:
         await engine.dispose()
         if pg is not None:
             pg.stop()
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (other work on the machine slows every number)")
     report(db, passes, results, rss)
     return 0
 

@@ -18,6 +18,7 @@ from botbuilder.integration.aiohttp import (
     ConfigurationBotFrameworkAuthentication,
 )
 from botbuilder.schema import Activity
+from botframework.connector.auth import ConnectorFactory
 
 from bot import auth
 from bot.connector import BotTokenProvider, ConnectorClient
@@ -51,6 +52,56 @@ class _AuthConfig:
         self.APP_PASSWORD = settings.app_password
         self.APP_TYPE = settings.app_type
         self.APP_TENANTID = settings.tenant_id
+
+
+def _app_id(claims_identity: Any) -> str | None:
+    # As the SDK reads it: the audience claim from a channel, the appid claim from the emulator.
+    if claims_identity is None:
+        return None
+    return claims_identity.get_claim_value("aud") or claims_identity.get_claim_value("appid")
+
+
+class _CachedConnectorFactory(ConnectorFactory):
+    def __init__(self, inner: ConnectorFactory, cache: dict[Any, Any], app_id: str | None):
+        self._inner, self._cache, self._app_id = inner, cache, app_id
+
+    async def create(self, service_url: str, audience: str | None = None) -> Any:
+        key = (self._app_id, service_url, audience)
+        client = self._cache.get(key)
+        if client is None:
+            if len(self._cache) >= 64:  # service URLs are few (one per region); never grow unbounded
+                self._cache.clear()
+            client = self._cache[key] = await self._inner.create(service_url, audience)
+        return client
+
+
+class _ReusedClients(ConfigurationBotFrameworkAuthentication):
+    """The SDK builds a new Bot Connector client and user-token client for every activity
+    (msrest's retry policy alone costs milliseconds of CPU each time). Replies go out through
+    the bot's own client (bot/connector.py) and nobody signs in through the bot, so one of each
+    per app id and service URL is kept and reused, as the SDK's older adapter did."""
+
+    def __init__(self, configuration: Any):
+        super().__init__(configuration)
+        self._connectors: dict[Any, Any] = {}
+        self._token_clients: dict[Any, Any] = {}
+
+    async def authenticate_request(self, activity: Activity, auth_header: str) -> Any:
+        result = await super().authenticate_request(activity, auth_header)
+        if result.connector_factory is not None:
+            result.connector_factory = _CachedConnectorFactory(
+                result.connector_factory, self._connectors, _app_id(result.claims_identity)
+            )
+        return result
+
+    async def create_user_token_client(self, claims_identity: Any) -> Any:
+        key = _app_id(claims_identity)
+        client = self._token_clients.get(key)
+        if client is None:
+            if len(self._token_clients) >= 64:
+                self._token_clients.clear()
+            client = self._token_clients[key] = await super().create_user_token_client(claims_identity)
+        return client
 
 
 MAX_JSON_DEPTH = 64  # Teams activities nest about 8 deep; a card's data a few more
@@ -214,7 +265,7 @@ def create_app(
         # Delivery runs on real time (retries, leases); the injected clock is business time.
         worker = OutboxWorker(factory, ConnectorClient(http, tokens), settings, backoff_base=settings.outbox_backoff_base,
                               services=svc, business_clock=clock)  # fmt: skip
-        adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_AuthConfig(settings)))
+        adapter = CloudAdapter(_ReusedClients(_AuthConfig(settings)))
         adapter.on_turn_error = _on_turn_error
         from bot.scheduler import Scheduler
 

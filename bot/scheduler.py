@@ -22,6 +22,8 @@ from storage.models import utcnow
 
 log = logging.getLogger("sdbot.scheduler")
 
+TOUCHED_PASS_DELAY = 0.1  # seconds
+
 
 class Scheduler:
     """A full pass every `scheduler_poll_seconds`; in between, `wake(ids)` after an activity
@@ -76,6 +78,10 @@ class Scheduler:
                     next_full = loop.time() + self._settings.scheduler_poll_seconds
                     await self.run_once()
                 elif touched:
+                    # A moment for more activities to arrive: under load one pass serves many.
+                    await asyncio.sleep(TOUCHED_PASS_DELAY)
+                    touched |= self._touched
+                    self._touched = set()
                     await self.run_once(sorted(touched))
             except Exception as e:
                 if is_unavailable(e):  # expected in an outage: one line, no traceback

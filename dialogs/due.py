@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,9 +30,12 @@ async def run_due(factory: async_sessionmaker[AsyncSession], services: Services,
     raised = await _create_pending_meetings(factory, services, now, discussion_ids)
     if discussion_ids is None:  # calendars are polled on the full pass only (Graph, not per activity)
         raised += await calendar.poll_calendars(factory, services, now)
-    for check in checks.ALL:
-        async with factory() as session:
-            candidates = await check.candidates(session, services, now, discussion_ids)
+    # Find every check's candidates first, in one read-only session: each is an indexed query.
+    found: list[tuple[checks.Check, list[Any]]] = []
+    async with factory() as session:
+        for check in checks.ALL:
+            found.append((check, await check.candidates(session, services, now, discussion_ids)))
+    for check, candidates in found:
         for candidate in candidates:
             try:
                 async with transaction(factory) as session:

@@ -29,6 +29,7 @@ import asyncio
 import itertools
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -279,7 +280,7 @@ def accept_presses(pending: list[tuple[str, str]], directory: Any, service_url: 
 
 async def time_pass(url: str, directory: Any, now: datetime) -> tuple[float, int, float, int]:
     """(first pass seconds, its statements, second pass seconds, its statements)."""
-    from sqlalchemy import event
+    from sqlalchemy import event, text
 
     from bot.scheduler import Scheduler
     from bot.settings import Settings
@@ -296,9 +297,12 @@ async def time_pass(url: str, directory: Any, now: datetime) -> tuple[float, int
         statements += 1
 
     services = Services.build(load_profile(None), "Europe/London", directory.escalation_channel)
-    scheduler = Scheduler(session_factory(engine), services, Settings(dev=True, database_url=url), clock=lambda: now)
+    factory = session_factory(engine)
+    scheduler = Scheduler(factory, services, Settings(dev=True, database_url=url), clock=lambda: now)
     out: list[float | int] = []
     try:
+        async with factory() as session:  # a warm connection, as in `sdbot serve`
+            await session.execute(text("select 1"))
         for _ in range(2):
             statements = 0
             started = time.perf_counter()
@@ -345,13 +349,16 @@ async def run(db: str, quick: bool) -> int:
     passes: list[tuple[int, int, float, int, float, int]] = []
     results: list[Result] = []
     rss = float("nan")
+    # The fake Bot Connector's address is known now: the generated messages were "posted" there.
+    connector_port = free_port()
+    connector_url = f"http://127.0.0.1:{connector_port}"
     written = opened = 0
     pending: list[tuple[str, str]] = []
     try:
         for total, open_total in sizes:
             started = time.perf_counter()
             more = await bulk.generate(factory, now, total=total - written, open_count=open_total - opened,
-                                       start=written, history=total <= 10_000)  # fmt: skip
+                                       start=written, history=total <= 10_000, service_url=connector_url)  # fmt: skip
             pending += more.pending
             written, opened = total, open_total
             print(f"wrote {total:,} discussions ({open_total:,} open) in {time.perf_counter() - started:.1f} s", flush=True)
@@ -361,21 +368,22 @@ async def run(db: str, quick: bool) -> int:
                   f"steady {steady * 1000:.0f} ms ({steady_n} statements)", flush=True)  # fmt: skip
             if total == 10_000:
                 await engine.dispose()
-                results, rss = await press_benchmark(url, directory, directory_file, pending, presses)
+                results, rss = await press_benchmark(url, directory, directory_file, pending, presses, connector_port)
                 engine = create_engine(url)
                 factory = session_factory(engine)
     finally:
         await engine.dispose()
         if pg is not None:
             pg.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other work on the machine slows every number)")
     report(db, passes, results, rss)
     return 0
 
 
 async def press_benchmark(url: str, directory: Any, directory_file: Path, pending: list[tuple[str, str]],
-                          presses: dict[int, int]) -> tuple[list[Result], float]:  # fmt: skip
-    connector_port, bot_port, floor_port = free_port(), free_port(), free_port()
+                          presses: dict[int, int], connector_port: int) -> tuple[list[Result], float]:  # fmt: skip
+    bot_port, floor_port = free_port(), free_port()
     me = [sys.executable, str(SCRIPT)]
     connector = Process("connector", [*me, "--serve-connector", str(connector_port)], child_env(), connector_port)
     floor = Process("floor", [*me, "--serve-floor", str(floor_port)], child_env(), floor_port)

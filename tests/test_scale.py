@@ -49,7 +49,7 @@ async def _measure(database_url: str, tmp_path: Path, connector: FakeConnector, 
     try:
         factory = bot.state["factory"]
         generated = await bulk.generate(factory, clock.now(), total=total, open_count=total // 5,
-                                        due_every=10**9, open_due_every=10**9)  # fmt: skip
+                                        due_every=10**9, open_due_every=10**9, service_url=connector.url)  # fmt: skip
         counter = StatementCounter(bot.state["engine"])
         # A pending invitation of an open discussion with nothing due.
         invitation_id, agency_id = generated.pending[-1]

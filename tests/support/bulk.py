@@ -105,6 +105,7 @@ async def generate(
     history: bool = True,
     due_every: int = 1000,
     open_due_every: int = 100,
+    service_url: str = SERVICE_URL,
     batch: int = 2000,
 ) -> Generated:
     """Add `total` discussions (numbered from `start`), `open_count` of them open.
@@ -114,14 +115,15 @@ async def generate(
     `open_due_every` open ones, the first was invited three hours ago (reminders and pings
     due). A large `due_every`/`open_due_every` keeps what is due the same at any size.
     `history=False` writes closed discussions without their outbox rows and sent messages
-    (faster; the scheduler never reads those)."""
+    (faster; the scheduler never reads those). `service_url`: where the messages were posted
+    (edits of them go there)."""
     out = Generated()
     chair_key = f"conv:a:personal-29:bench-{CHAIR}"
     async with factory() as session, session.begin():
         if start == 0:
             await session.execute(insert(ConversationRef), [{
                 "key": chair_key, "conversation_id": f"a:personal-29:bench-{CHAIR}", "conversation_type": "personal",
-                "service_url": SERVICE_URL, "updated_at": now}])  # fmt: skip
+                "service_url": service_url, "updated_at": now}])  # fmt: skip
     for lo in range(start, start + total, batch):
         hi = min(lo + batch, start + total)
         rows: dict[Any, list[dict[str, Any]]] = {m: [] for m in (Discussion, Invitation, OutboxMessage, SentMessage,
@@ -208,7 +210,7 @@ async def generate(
                     if model is OutboxMessage:
                         await session.execute(insert(SentMessage), [
                             {"key": r["message_key"], "conversation_id": r["conversation_id"],
-                             "activity_id": r["activity_id"], "service_url": SERVICE_URL, "at": r["sent_at"]}
+                             "activity_id": r["activity_id"], "service_url": service_url, "at": r["sent_at"]}
                             for r in values])  # fmt: skip
         out.discussions += hi - lo
     out.open = min(open_count, total)

@@ -7,6 +7,7 @@ the real /api/messages route. `make bench` measures the time (README "Performanc
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
 from pathlib import Path
@@ -100,3 +101,48 @@ async def _another_database(url: str, request: pytest.FixtureRequest, tmp_path: 
         other = request.getfixturevalue("pg_server").make_database(f"t_{uuid.uuid4().hex[:12]}")
     await migrate(other)
     return other
+
+
+async def test_a_press_wakes_the_scheduler_for_its_discussion_only(
+    sqlite_url: str, tmp_path: Path, connector: FakeConnector, clock: Clock
+) -> None:
+    directory = bulk.directory(people_per_agency=2)
+    directory_file = tmp_path / "directory.toml"
+    directory_file.write_text(bulk.directory_toml(directory))
+    settings = make_settings(sqlite_url, service_url=connector.url, directory=str(directory_file),
+                             run_scheduler=True, scheduler_poll_seconds=3600)  # fmt: skip
+    bot = Bot(settings, connector, clock)
+    await bot.start()
+    try:
+        generated = await bulk.generate(bot.state["factory"], clock.now(), total=20, open_count=10,
+                                        due_every=10**9, open_due_every=10**9, service_url=connector.url)  # fmt: skip
+        scheduler = bot.state["scheduler"]
+        await asyncio.sleep(0.5)  # the pass at start-up is over
+        passes: list[Any] = []
+        real_run_once = scheduler.run_once
+
+        async def recording_run_once(discussion_ids: Any = None) -> int:
+            passes.append(None if discussion_ids is None else sorted(discussion_ids))
+            return await real_run_once(discussion_ids)
+
+        scheduler.run_once = recording_run_once
+        invitation_id, agency_id = generated.pending[0]
+        async with bot.state["factory"]() as session:
+            from storage.models import Invitation
+
+            discussion_id = (await session.get(Invitation, invitation_id)).discussion_id
+        person = next(p for p in directory.people if p.agency == agency_id)
+        channel = next(a.channel_id for a in directory.agencies if a.id == agency_id)
+        press = activities.invoke({"teams_id": person.teams_id, "name": person.name, "aad_object_id": person.aad_object_id},
+                                  "accept", {"invitation_id": invitation_id}, connector.url,
+                                  conversation_id=f"{channel};messageid=1700000000002")  # fmt: skip
+        status, body = await bot.post(press)
+        assert status == 200 and body["statusCode"] == 200, body
+        for _ in range(100):
+            if passes:
+                break
+            await asyncio.sleep(0.05)
+        # One pass, for the discussion the press touched; no full pass over everything.
+        assert passes == [[discussion_id]]
+    finally:
+        await bot.stop()

@@ -131,9 +131,9 @@ def serve_floor(port: int) -> None:
 
 
 class Process:
-    def __init__(self, name: str, args: list[str], env: dict[str, str], port: int):
+    def __init__(self, name: str, args: list[str], env: dict[str, str], port: int, workdir: Path):
         self.name, self.port = name, port
-        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{name}-", suffix=".log", delete=False)  # noqa: SIM115
+        self.log = (workdir / f"{name}.log").open("wb")  # noqa: SIM115
         self.proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
 
     @property
@@ -371,11 +371,15 @@ async def run(db: str, quick: bool) -> int:
                 results, rss = await press_benchmark(url, directory, directory_file, pending, presses, connector_port)
                 engine = create_engine(url)
                 factory = session_factory(engine)
+    except BaseException:
+        print(f"benchmark failed; the processes' logs are in {workdir}", file=sys.stderr)
+        raise
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     finally:
         await engine.dispose()
         if pg is not None:
             pg.stop()
-        shutil.rmtree(workdir, ignore_errors=True)
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (other work on the machine slows every number)")
     report(db, passes, results, rss)
     return 0
@@ -383,13 +387,14 @@ async def run(db: str, quick: bool) -> int:
 
 async def press_benchmark(url: str, directory: Any, directory_file: Path, pending: list[tuple[str, str]],
                           presses: dict[int, int], connector_port: int) -> tuple[list[Result], float]:  # fmt: skip
+    workdir = directory_file.parent
     bot_port, floor_port = free_port(), free_port()
     me = [sys.executable, str(SCRIPT)]
-    connector = Process("connector", [*me, "--serve-connector", str(connector_port)], child_env(), connector_port)
-    floor = Process("floor", [*me, "--serve-floor", str(floor_port)], child_env(), floor_port)
+    connector = Process("connector", [*me, "--serve-connector", str(connector_port)], child_env(), connector_port, workdir)
+    floor = Process("floor", [*me, "--serve-floor", str(floor_port)], child_env(), floor_port, workdir)
     bot_env = child_env(DATABASE_URL=url, SDBOT_DEV="1", SDBOT_SERVICE_URL=f"http://127.0.0.1:{connector_port}",
                         SDBOT_DIRECTORY=str(directory_file), SDBOT_LOG_LEVEL="WARNING")  # fmt: skip
-    bot = Process("bot", [sys.executable, "-m", "bot.cli", "serve", "--port", str(bot_port)], bot_env, bot_port)
+    bot = Process("bot", [sys.executable, "-m", "bot.cli", "serve", "--port", str(bot_port)], bot_env, bot_port, workdir)
     results: list[Result] = []
     try:
         await connector.ready("/", 60)
@@ -412,6 +417,7 @@ async def press_benchmark(url: str, directory: Any, directory_file: Path, pendin
     finally:
         for p in (bot, floor, connector):
             p.stop()
+            p.log.close()
     return results, rss
 
 

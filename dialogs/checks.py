@@ -366,8 +366,8 @@ class DailyDigest:
     __name__ = "daily_digest"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
-                         discussion_id: str | None = None) -> list[str]:  # fmt: skip
-        if discussion_id is not None:  # on the full pass only: it is about every case
+                         discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
+        if discussion_ids is not None:  # on the full pass only: it is about every case
             return []
         local = services.local(now)
         if (not services.escalation_channel or local.time() < services.profile.digest_time

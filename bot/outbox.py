@@ -158,6 +158,9 @@ class OutboxWorker:
         except _Permanent as e:
             await self._give_up(row, str(e), fields)
             return
+        except _LeaseLost:
+            log.info("lease lost before sending; left to its new owner", extra=fields)
+            return
         async with transaction(self._factory) as session:
             await q.settle_sent(session, row.id, self.owner, conversation_id, activity_id, service_url)
             await self._delivery_changed(session, row.id)
@@ -206,6 +209,15 @@ class OutboxWorker:
             return self._settings.service_url
         raise _Permanent("no service URL known yet: nobody has talked to the bot in this tenant")
 
+    async def _hold(self, row: OutboxMessage) -> None:
+        """Renew this worker's lease just before the request: pacing can outlast a lease, and a
+        row another worker has claimed since must not be sent twice."""
+        lease = timedelta(seconds=self._settings.outbox_lease_seconds)
+        async with transaction(self._factory) as session:
+            held = await q.renew_lease(session, row.id, self.owner, self._clock(), lease)
+        if not held:
+            raise _LeaseLost(row.id)
+
     async def _pace(self, conversation_id: str) -> None:
         # Teams limits the bot, not one process: sends by other instances count too, and
         # they are in the database.
@@ -225,6 +237,7 @@ class OutboxWorker:
                 if sent is None:
                     raise _Permanent(f"the message to edit ({row.message_key}) was never delivered")
                 await self._pace(sent.conversation_id)
+                await self._hold(row)
                 await self._connector.update(sent.service_url, sent.conversation_id, sent.activity_id, payload)
                 return sent.conversation_id, sent.activity_id, sent.service_url
             service_url = await self._service_url(session, target)
@@ -242,6 +255,7 @@ class OutboxWorker:
                     **({"tenantId": tenant_id} if tenant_id else {}),
                 }
                 await self._pace(f"channel:{target['channel_id']}")
+                await self._hold(row)
                 conversation_id, activity_id = await self._connector.create_conversation(service_url, params)
                 return conversation_id, activity_id or conversation_id.partition(";messageid=")[2] or None, service_url
             elif kind == "person":
@@ -249,6 +263,7 @@ class OutboxWorker:
             else:
                 raise _Permanent(f"unknown target kind {kind!r}")
         await self._pace(conversation_id)
+        await self._hold(row)
         activity_id = await self._connector.send(service_url, conversation_id, payload)
         return conversation_id, activity_id, service_url
 
@@ -283,6 +298,10 @@ class OutboxWorker:
                     user_aad_object_id=aad,
                 )
         return conversation_id
+
+
+class _LeaseLost(Exception):
+    """The lease ran out and another worker took the row: it delivers it, not this one."""
 
 
 class _Permanent(Exception):

@@ -135,6 +135,22 @@ async def claim_due(
     return list(claimed.all())
 
 
+async def renew_lease(session: AsyncSession, row_id: int, owner: str, now: datetime, lease: timedelta) -> bool:
+    """Extend a lease this owner still holds; False when it expired and another worker took it."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == row_id,
+            OutboxMessage.status == "pending",
+            # The owner alone decides: a claim by another worker overwrites it atomically.
+            OutboxMessage.lease_owner == owner,
+        )
+        .values(lease_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def settle_sent(
     session: AsyncSession,
     row_id: int,

@@ -168,7 +168,11 @@ async def compact(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
         auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
         await auto.exec_driver_sql("VACUUM")
-        busy, _, _ = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+        for _ in range(20):  # a reader (the running bot polls) can hold the log for a moment
+            busy, _, _ = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+            if not busy:
+                break
+            await asyncio.sleep(0.25)
     if busy:
         return "the write-ahead log could not be emptied while another process reads the database; run `sdbot purge` again when it is idle"
     return None

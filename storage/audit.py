@@ -111,8 +111,11 @@ def _lock_head(session: Session) -> tuple[int, str]:
     row = connection.execute(
         select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID).with_for_update()
     ).first()
-    if row is None:  # a database created without the migration's head row
-        connection.execute(insert(_head).values(id=HEAD_ID, seq=0, hash=GENESIS))
+    if row is None:
+        if connection.execute(select(AuditEntry.id).limit(1)).first() is not None:
+            # Entries without a head: it was deleted. Refuse rather than start a second chain.
+            raise RuntimeError("the audit chain head is missing: run `sdbot audit verify`")
+        connection.execute(insert(_head).values(id=HEAD_ID, seq=0, hash=GENESIS))  # a new database
         return 0, GENESIS
     return int(row.seq), str(row.hash)
 
@@ -218,6 +221,8 @@ async def verify(session: AsyncSession) -> Verdict:
     """Walk the chain in seq order; the first problem found is reported."""
     head_row = await session.get(AuditHead, HEAD_ID)
     head = (head_row.seq, head_row.hash) if head_row else (0, GENESIS)
+    if head_row is None and await session.scalar(select(AuditEntry.id).limit(1)) is not None:
+        return _bad(None, "the chain head (table audit_head) is missing: it was deleted", 0, 0, head)
     purged = _Purged()
     purge_entries = await session.scalars(select(AuditEntry).where(AuditEntry.action == "purge").order_by(AuditEntry.seq))
     for p in purge_entries.all():

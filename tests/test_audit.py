@@ -190,6 +190,18 @@ async def test_the_chain_verifies_after_a_real_flow_and_names_what_was_tampered_
     broken = sdbot(url, "audit", "verify")
     assert broken.returncode == 1 and f"seq {extra.seq}" in broken.stderr and "inserted" in broken.stderr, broken.stderr
     await raw(url, delete(LOG).where(LOG.c.seq == extra.seq))
+    assert await verified(url)
+    # 6. The chain head deleted (to hide the newest entries' deletion): caught, and nothing is
+    # appended to a chain without its head.
+    [head] = await rows_of(url, AuditHead.__table__, AuditHead.id)
+    await raw(url, delete(AuditHead.__table__))
+    broken = sdbot(url, "audit", "verify")
+    assert broken.returncode == 1 and "head" in broken.stderr and "missing" in broken.stderr
+    form = {"case_ref": "CR-8109", "referral": "today 08:00", "concerns": "serious-neglect", "flags": "school", "at": "today 16:00"}
+    status, body = await bot.click("chris", "convene_form", form, CHRIS_CHAT)
+    assert "went wrong" in json.dumps(body).lower()  # refused, nothing changed
+    assert [d["case_ref"] for d in await rows_of(url, Discussion.__table__, Discussion.created_at)] == ["CR-8101"]
+    await raw(url, insert(AuditHead.__table__).values(**head))
     assert sdbot(url, "audit", "verify").returncode == 0
 
 

@@ -46,6 +46,7 @@ from tests.test_convene_flow import CHRIS_CHAT, card_json, sent_to, verb_data
 from tests.test_discussion_flow import LONDON, next_step
 
 LOG = AuditEntry.__table__
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def sdbot(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -316,6 +317,37 @@ async def test_concurrent_appends_keep_one_chain(database_url: str) -> None:
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+APPENDER = """
+import asyncio, sys
+from storage import queries
+from storage.db import create_engine, session_factory, transaction
+
+async def main(url, name, count):
+    engine = create_engine(url)
+    factory = session_factory(engine)
+    for n in range(count):
+        async with transaction(factory) as session:
+            await queries.audit(session, "concurrency_probe", actor_aad=None, actor_name=name, n=n)
+            await asyncio.sleep(0.005)
+    await engine.dispose()
+
+asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))
+"""
+
+
+async def test_two_processes_appending_at_once_keep_one_chain(database_url: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    writers = [await asyncio.create_subprocess_exec(sys.executable, "-c", APPENDER, database_url, f"process {n}", "30",
+                                                    env=env, stderr=asyncio.subprocess.PIPE)  # fmt: skip
+               for n in range(2)]
+    results = [await asyncio.wait_for(w.communicate(), timeout=120) for w in writers]
+    assert [w.returncode for w in writers] == [0, 0], [r[1].decode()[-2000:] for r in results]
+    ok = sdbot(database_url, "audit", "verify")
+    assert ok.returncode == 0 and "60 entries" in ok.stdout, ok.stderr
+    entries = await rows_of(database_url, LOG, LOG.c.seq)
+    assert {e["actor_name"] for e in entries} == {"process 0", "process 1"} and entries[-1]["seq"] == 60
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -250,7 +250,7 @@ class ProcessedActivity(Base):
 
     __tablename__ = "processed_activities"
     activity_id: Mapped[str] = mapped_column(String(400), primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The case whose card the stored response shows, so purging the case removes it.
     case_ref: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -11,7 +11,7 @@ of the entries it removed, so the chain still verifies (storage/audit.py).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, delete, exists, func, or_, select
@@ -32,11 +32,13 @@ from storage.models import (
     OutboxMessage,
     ProcessedActivity,
     SentMessage,
+    utcnow,
 )
 
 _CHILDREN = (Invitation, Escalation, Attendance, Contribution, Decision, Action, Disagreement)
 # A channel thread the bot started (an invitation, an action) has this in its conversation id.
 _THREAD_MARK = ";messageid="
+RETRY_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -120,6 +122,9 @@ async def purge(session: AsyncSession, cutoff: datetime, actor: str, dry_run: bo
     expired = await expired_cases(session, cutoff)
     if dry_run:
         return expired
+    # Answers kept for Teams retries (which come within minutes) are not kept for long: this
+    # also removes any that echo a case without being linked to it (e.g. a refused form).
+    await session.execute(delete(ProcessedActivity).where(ProcessedActivity.at < utcnow() - RETRY_WINDOW))
     for case_ref, ids in expired.items():
         done = await _purge_case(session, case_ref, ids)
         audit_log.append(session, AuditEntry(

@@ -241,6 +241,10 @@ async def _text_by_table(url: str) -> dict[str, str]:
 async def test_purge_removes_everything_of_the_case_and_the_chain_still_verifies(bot: Bot) -> None:
     url = bot.settings.database_url
     marker = f"Fictional-{uuid.uuid4().hex[:10]}"
+    # A refused form echoes what was typed; no discussion exists yet to link its answer to.
+    status, body = await bot.click("chris", "convene_form", {"case_ref": "CR-8201", "referral": f"{marker}-day",
+                                                             "concerns": "serious-neglect", "at": "today 16:00"}, CHRIS_CHAT)  # fmt: skip
+    assert status == 200 and marker in json.dumps(body)
     old_id = await run_case(bot, "CR-8201", marker)
     await run_case(bot, "CR-8202", "Kept-note")
     assert sdbot(url, "export", "CR-8201", "--format", "json").returncode == 0
@@ -257,6 +261,10 @@ async def test_purge_removes_everything_of_the_case_and_the_chain_still_verifies
             AuditEntry.case_ref == "CR-8201"))  # fmt: skip
         await session.execute(update(Discussion).where(Discussion.case_ref == "CR-8201")
                               .values(closed_at=datetime.now(UTC) - timedelta(days=365 * 36)))  # fmt: skip
+        # Answers kept for Teams retries, which come within minutes: the unlinked ones (the
+        # refused form) are old by the time of the purge; the case's own are removed as its.
+        await session.execute(update(ProcessedActivity).where(ProcessedActivity.case_ref.is_(None))
+                              .values(at=datetime.now(UTC) - timedelta(days=30)))  # fmt: skip
         await session.commit()
     assert old_keys and thread_refs and removed_before
     before = await _text_by_table(url)
@@ -286,6 +294,8 @@ async def test_purge_removes_everything_of_the_case_and_the_chain_still_verifies
             assert (await connection.execute(select(SentMessage.key).where(SentMessage.key.in_(old_keys)))).all() == []
             assert (await connection.execute(select(ConversationRef.key).where(ConversationRef.key.in_(thread_refs)))).all() == []
             assert (await connection.execute(select(func.count()).select_from(Discussion))).scalar() == 1
+            kept = select(func.count()).select_from(ProcessedActivity).where(ProcessedActivity.case_ref == "CR-8202")
+            assert (await connection.execute(kept)).scalar()  # recent answers of the other case stay
     finally:
         await engine.dispose()
     if make_url(url).get_backend_name() == "sqlite":

@@ -82,10 +82,12 @@ def upgrade() -> None:
     with op.batch_alter_table('processed_activities', schema=None) as batch_op:
         batch_op.add_column(sa.Column('case_ref', sa.String(length=64), nullable=True))
         batch_op.create_index(batch_op.f('ix_processed_activities_case_ref'), ['case_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_processed_activities_at'), ['at'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('processed_activities', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_processed_activities_at'))
         batch_op.drop_index(batch_op.f('ix_processed_activities_case_ref'))
         batch_op.drop_column('case_ref')
 

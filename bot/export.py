@@ -1,7 +1,8 @@
 """`sdbot export CASE_REF`: the record on stdout, as JSON, Markdown or HTML.
 
 The record leaves the system here, so the export is audited (who: the operating-system user;
-which case; which format) in the same transaction that reads it, before anything is printed.
+which case; which format; stdout or a file) in the same transaction that reads it, before
+anything is printed or written.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ async def export_case(settings: Settings, case_ref: str, fmt: str, out: Path | N
                 latest = await queries.latest_discussion(session, case_ref.strip())
                 os_user = getpass.getuser()
                 await queries.audit(session, "export", actor_aad=None, actor_name=f"sdbot export ({os_user})",
-                                    discussion=latest, os_user=os_user, format=fmt, destination="stdout",
+                                    discussion=latest, os_user=os_user, format=fmt,
+                                    destination="stdout" if out is None else "file",
                                     discussions=len(record["discussions"]))  # fmt: skip
     finally:
         await engine.dispose()

@@ -105,12 +105,15 @@ def _forget_pending(session: Session, transaction: Any) -> None:
 def _lock_head(session: Session) -> tuple[int, str]:
     connection = session.connection()
     if connection.dialect.name == "sqlite":
-        # SQLite runs reads outside the transaction until the first write: write first, so
-        # the head read below is under the writer lock (other writers wait, busy_timeout).
-        connection.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=_head.c.seq))
-    row = connection.execute(
-        select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID).with_for_update()
-    ).first()
+        # SQLite runs reads outside the transaction until the first write: read the head with
+        # a write, so it is read under the writer lock (other writers wait, busy_timeout).
+        row = connection.execute(
+            update(_head).where(_head.c.id == HEAD_ID).values(seq=_head.c.seq).returning(_head.c.seq, _head.c.hash)
+        ).first()
+    else:
+        row = connection.execute(
+            select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID).with_for_update()
+        ).first()
     if row is None:
         if connection.execute(select(AuditEntry.id).limit(1)).first() is not None:
             # Entries without a head: it was deleted. Refuse rather than start a second chain.

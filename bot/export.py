@@ -1,7 +1,13 @@
-"""`sdbot export CASE_REF`: the record on stdout, as JSON, Markdown or HTML."""
+"""`sdbot export CASE_REF`: the record on stdout, as JSON, Markdown or HTML.
+
+The record leaves the system here, so the export is audited (who: the operating-system user;
+which case; which format; stdout or a file) in the same transaction that reads it, before
+anything is printed or written.
+"""
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -10,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from bot.settings import Settings
 from dialogs.export import case_record, to_html, to_markdown
-from storage.db import create_engine, session_factory
+from storage import queries
+from storage.db import create_engine, session_factory, transaction
 
 
 def write_private(path: Path, content: str) -> None:
@@ -25,8 +32,15 @@ def write_private(path: Path, content: str) -> None:
 async def export_case(settings: Settings, case_ref: str, fmt: str, out: Path | None = None) -> int:
     engine = create_engine(settings.database_url)
     try:
-        async with session_factory(engine)() as session:
+        async with transaction(session_factory(engine)) as session:
             record = await case_record(session, case_ref.strip(), ZoneInfo(settings.timezone))
+            if record is not None:
+                latest = await queries.latest_discussion(session, case_ref.strip())
+                os_user = getpass.getuser()
+                await queries.audit(session, "export", actor_aad=None, actor_name=f"sdbot export ({os_user})",
+                                    discussion=latest, os_user=os_user, format=fmt,
+                                    destination="stdout" if out is None else "file",
+                                    discussions=len(record["discussions"]))  # fmt: skip
     finally:
         await engine.dispose()
     if record is None:

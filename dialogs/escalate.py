@@ -81,7 +81,7 @@ async def raise_escalation(
             await outbox.enqueue(session, target=target, payload=replies.card_activity(notice),
                                  discussion_id=d.id, purpose=f"escalation:{kind}:chair")  # fmt: skip
     await queries.audit(session, "escalation", actor_aad=None, actor_name="sdbot", discussion=d, at=now,
-                        kind=kind, agency=agency_id, notified=[n["name"] for n in notified])  # fmt: skip
+                        kind=kind, agency=agency_id, notified=[n["person_id"] for n in notified])  # fmt: skip
     log.info("escalation raised", extra={"kind": kind, "discussion": d.id, "agency": agency_id})
     return True
 

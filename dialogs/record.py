@@ -124,9 +124,11 @@ async def approve_circulation(session: AsyncSession, services: Services, act: Ca
             if p.teams_id and p.id != d.chair_person_id:
                 await outbox.enqueue(session, target=person_target(p), payload=replies.card_activity(card),
                                      message_key=f"record:{d.id}:{p.id}", discussion_id=d.id, purpose="record")  # fmt: skip
-                sent_to.append(p.name)
+                sent_to.append(p.id)
+        # What left, to whom (person ids), why: the record is shared on the chair's approval.
         await queries.audit(session, "circulated", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
-                            discussion=d, conversation_id=act.where.conversation_id, at=act.now, to=sent_to)  # fmt: skip
+                            discussion=d, conversation_id=act.where.conversation_id, at=act.now,
+                            shared="record", recipients=sent_to, why="circulation approved by the chair")  # fmt: skip
     return CardReply(card=await record_view(session, services, d, approvable=False))
 
 

@@ -140,9 +140,9 @@ async def apply_answer(
     await queries.audit(session, audit_action, actor_aad=actor_aad, actor_name=actor_name,
                         discussion=d, conversation_id=conversation_id, at=now, invitation=inv.id,
                         agency=inv.agency_id, before=before, after=inv.status, late=late,
-                        reason=inv.answer_reason, on_behalf=answer.on_behalf, source=answer.source,
+                        reason_given=bool(inv.answer_reason), on_behalf=answer.on_behalf, source=answer.source,
                         recorded_by=answer.recorded_by.id if answer.recorded_by else None,
-                        note=answer.note)  # fmt: skip
+                        note_given=bool(answer.note))  # fmt: skip
     if late:
         by_name = answer.by.name if answer.by else (answer.by_label or "their calendar")
         await escalate.late_withdrawal(session, services, d, inv, by_name, now)

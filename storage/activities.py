@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.links import case_touched
 from storage.models import ProcessedActivity
 
 
@@ -26,10 +27,12 @@ async def mark_processed(session: AsyncSession, key: str, response: dict[str, An
     existing = await session.get(ProcessedActivity, key)
     if existing is not None:
         if response is not None and existing.response is None:
-            existing.response = response
+            existing.response, existing.case_ref = response, case_touched(session)
             return True
         return False
-    session.add(ProcessedActivity(activity_id=key, response=response))
+    # The response is a card about the case the flow touched: linked so a purge removes it.
+    session.add(ProcessedActivity(activity_id=key, response=response,
+                                  case_ref=case_touched(session) if response is not None else None))  # fmt: skip
     await session.flush()
     return True
 

@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+import storage.audit  # noqa: F401  (session events: the audit chain is written at commit)
+import storage.links  # noqa: F401  (session events: rows are linked to the case they serve)
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 # How long a SQLite write waits for another writer. The worker, the scheduler and the web
@@ -189,3 +192,22 @@ def migrate_sync(url: str, revision: str = "head") -> None:
 async def migrate(url: str, revision: str = "head") -> None:
     # Alembic's env.py runs its own event loop for the async engine: keep it off ours.
     await asyncio.to_thread(migrate_sync, url, revision)
+
+
+async def compact(engine: AsyncEngine) -> str | None:
+    """After deleting confidential rows: on SQLite rewrite the file (VACUUM) and empty the
+    write-ahead log, so the deleted text is gone from the disk, not only from the tables.
+    Returns a warning when that could not be completed (another process was reading)."""
+    if engine.dialect.name != "sqlite":
+        return None  # PostgreSQL: autovacuum reclaims dead rows; they are invisible to queries
+    async with engine.connect() as connection:
+        auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
+        await auto.exec_driver_sql("VACUUM")
+        for _ in range(20):  # a reader (the running bot polls) can hold the log for a moment
+            busy, _, _ = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+            if not busy:
+                break
+            await asyncio.sleep(0.25)
+    if busy:
+        return "the write-ahead log could not be emptied while another process reads the database; run `sdbot purge` again when it is idle"
+    return None

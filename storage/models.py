@@ -239,6 +239,8 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     discussion_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    # Replies that name a case without belonging to a discussion (e.g. `status`): purged with it.
+    case_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     purpose: Mapped[str] = mapped_column(String(64), default="message")
     target: Mapped[dict[str, Any]] = mapped_column(JSON)
     order_key: Mapped[str] = mapped_column(String(400))
@@ -285,21 +287,40 @@ class ProcessedActivity(Base):
     activity_id: Mapped[str] = mapped_column(String(400), primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)  # pruned by age
     response: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The case whose card the stored response shows, so purging the case removes it.
+    case_ref: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class AuditEntry(Base):
-    """Append-only: who did what, when, from which conversation."""
+    """Append-only and hash-chained (storage/audit.py): who did what, when, from which
+    conversation. Identifiers and fixed words only: never text a person typed."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("seq", name="uq_audit_log_seq"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # Position in the chain: 1, 2, 3... with no gaps except spans a purge entry accounts for.
+    seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor_aad_object_id: Mapped[str | None] = mapped_column(String(64))
     actor_name: Mapped[str | None] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))
     discussion_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    case_ref: Mapped[str | None] = mapped_column(String(64))
+    case_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     conversation_id: Mapped[str | None] = mapped_column(String(400))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # SHA-256 hex of the previous entry's hash and this entry's canonical content.
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's newest position and hash (one row, id 1), updated with every append in the
+    same transaction: deleting the newest entries leaves the head pointing past them."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class Attendance(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.db import mark_touched
+from storage.links import case_touched
 from storage.models import ConversationRef, OutboxMessage, SentMessage, utcnow
 
 
@@ -68,6 +69,7 @@ async def enqueue(
         message_key=message_key,
         payload=payload,
         discussion_id=discussion_id,
+        case_ref=case_touched(session),
         purpose=purpose,
         next_attempt_at=not_before or utcnow(),
     )

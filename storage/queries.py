@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import audit as audit_log
 from storage.db import mark_touched
 from storage.models import (
     Action,
@@ -161,21 +162,26 @@ async def audit(
     discussion: Discussion | None = None,
     conversation_id: str | None = None,
     at: datetime | None = None,
+    case_ref: str | None = None,
     **detail: Any,
 ) -> None:
+    """Append to the hash-chained audit log (storage/audit.py) when the transaction commits.
+
+    ``detail`` holds identifiers, counts, times and fixed words only, never text a person typed.
+    """
     entry = AuditEntry(
         action=action,
         actor_aad_object_id=actor_aad,
         actor_name=actor_name,
         discussion_id=discussion.id if discussion else None,
-        case_ref=discussion.case_ref if discussion else None,
+        case_ref=discussion.case_ref if discussion else case_ref,
         conversation_id=conversation_id,
-        detail={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in detail.items()},
+        detail=audit_log.normalise_detail(detail),
     )
     if at is not None:
         entry.at = at
-    session.add(entry)
     mark_touched(session, entry.discussion_id)
+    audit_log.append(session, entry)
 
 
 async def audit_entries(session: AsyncSession, discussion_id: str) -> list[AuditEntry]:

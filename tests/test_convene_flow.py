@@ -176,7 +176,8 @@ async def test_whole_path_convene_invite_accept_late_withdrawal_export(bot: Bot)
     async with bot.state["factory"]() as session:
         actions = (await session.scalars(select(AuditEntry.action).order_by(AuditEntry.id))).all()
     assert ["convene", "send_invitations", "invitation_accept", "invitation_accept", "invitation_accept",
-            "invitation_withdraw", "escalation"] == [a for a in actions if a != "refused_answer"]
+            "invitation_withdraw", "escalation"] == [a for a in actions if a not in ("refused_answer", "export")]
+    assert actions.count("export") == 3  # json, md, html: each record that left is audited
 
 
 async def test_convene_by_form(bot: Bot) -> None:

@@ -23,10 +23,12 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.audit import GENESIS, HEAD_ID, entry_hash
 from storage.directory import AGENCY_KINDS, Directory, parse_directory
 from storage.models import (
     Action,
     AuditEntry,
+    AuditHead,
     ConversationRef,
     Disagreement,
     Discussion,
@@ -206,6 +208,8 @@ async def generate(
         async with factory() as session, session.begin():
             for model, values in rows.items():
                 if values:
+                    if model is AuditEntry:
+                        await _chain(session, values)
                     await session.execute(insert(model), values)
                     if model is OutboxMessage:
                         await session.execute(insert(SentMessage), [
@@ -215,6 +219,20 @@ async def generate(
         out.discussions += hi - lo
     out.open = min(open_count, total)
     return out
+
+
+async def _chain(session: Any, values: list[dict[str, Any]]) -> None:
+    """Bulk rows join the audit chain like any other entry (`sdbot audit verify` holds)."""
+    head = await session.get(AuditHead, HEAD_ID)
+    seq, prev = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    for v in values:
+        seq += 1
+        v.update(seq=seq, prev_hash=prev)
+        v["hash"] = prev = entry_hash(prev, AuditEntry(**v))  # a transient object: only hashed
+    if head is None:
+        session.add(AuditHead(id=HEAD_ID, seq=seq, hash=prev))
+    else:
+        head.seq, head.hash = seq, prev
 
 
 def _sent_row(discussion_id: str, key: str, target: dict[str, Any], order_key: str, at: datetime,

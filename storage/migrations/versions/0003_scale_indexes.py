@@ -1,5 +1,5 @@
 """Indexes for work proportional to what is due: the scheduler's candidate queries, the
-outbox's claim, edit and pacing lookups, pruning processed activities by age.
+outbox's claim, edit and pacing lookups (processed activities by age: 0002).
 
 Revision ID: 0003
 Revises: 0002
@@ -23,7 +23,6 @@ INDEXES = [
     ('outbox', 'ix_outbox_order', ['order_key', 'status', 'id']),
     ('outbox', 'ix_outbox_message_key', ['message_key']),
     ('outbox', 'ix_outbox_conversation_sent', ['conversation_id', 'sent_at']),
-    ('processed_activities', 'ix_processed_activities_at', ['at']),
     ('actions', 'ix_actions_status_due', ['status', 'due']),
     ('disagreements', 'ix_disagreements_open_due', ['resolved_at', 'resolve_by']),
 ]

@@ -437,11 +437,6 @@ async def delete_decisions(session: AsyncSession, discussion_id: str, topics: Se
 # Reviews -----------------------------------------------------------------------------------
 
 
-async def review_reminders_due(session: AsyncSession, now: datetime) -> list[str]:
-    """Discussions whose next-review reminder is due (indexed column; cleared once handled)."""
-    return list((await session.scalars(select(Discussion.id).where(Discussion.review_remind_at <= now))).all())
-
-
 async def claim_review_reminder(session: AsyncSession, discussion_id: str, now: datetime) -> bool:
     """Clear a due reminder; True for the one instance whose update took it."""
     result = await session.execute(

@@ -400,3 +400,17 @@ async def test_the_readme_example_is_accepted_at_any_time_of_day(bot: Bot, clock
 
 def test_step_inputs_helper_names_ids_as_the_card_does() -> None:
     assert step_inputs("decisions", {"decision:s47": "joint"}) == {"s8.decision:s47": "joint"}
+
+
+def test_relative_times_count_elapsed_time_and_reminders_skip_to_the_working_day_before() -> None:
+    from procedure import load_profile, parse_when, review_reminder_at
+
+    before_change = datetime(2026, 3, 28, 23, 50, tzinfo=LONDON)  # clocks go forward at 01:00 GMT
+    assert parse_when("in 2 hours", before_change, "Europe/London") == datetime(2026, 3, 29, 2, 50, tzinfo=LONDON)
+    assert parse_when("20 minutes ago", datetime(2026, 11, 24, 0, 10, tzinfo=LONDON), "Europe/London") == \
+        datetime(2026, 11, 23, 23, 50, tzinfo=LONDON)  # fmt: skip
+    assert parse_when("in 1 hour", datetime(2026, 11, 24, 16, 45, tzinfo=LONDON), "Europe/London").hour == 17
+    profile = load_profile()
+    # A Monday review: reminded on the Friday. Tuesday 1 June 2027 follows the Spring bank holiday: Friday too.
+    assert review_reminder_at(datetime(2026, 6, 8, 10, 0, tzinfo=LONDON), profile) == datetime(2026, 6, 5, 9, 0, tzinfo=LONDON)
+    assert review_reminder_at(datetime(2027, 6, 1, 10, 0, tzinfo=LONDON), profile) == datetime(2027, 5, 28, 9, 0, tzinfo=LONDON)

@@ -77,9 +77,8 @@ async def _invited_people(session: AsyncSession, d: Discussion, kinds: frozenset
 
 
 async def _fields_for(session: AsyncSession, services: Services, d: Discussion, step_key: str, values: dict[str, str],
-                      errors: dict[str, str]) -> tuple[list[FieldView], list[str], list[tuple[str, str]]]:  # fmt: skip
+                      errors: dict[str, str], parts: dict[str, list[Any]]) -> tuple[list[FieldView], list[str], list[tuple[str, str]]]:  # fmt: skip
     """Inputs (keyed by field key), notes and extra buttons of one step."""
-    parts = await queries.record_parts(session, d.id)
     saved = dict(d.agenda.get(step_key, {})) if isinstance(d.agenda.get(step_key), dict) else {}
     saved.update(values)
     notes: list[str] = []
@@ -93,8 +92,9 @@ async def _fields_for(session: AsyncSession, services: Services, d: Discussion, 
                         if p.id not in listed_ids)  # fmt: skip
         chosen = saved.get("others_people", ",".join(a.person_id for a in parts["attendance"]
                                                      if a.source == "others" and a.person_id))  # fmt: skip
-        fields.append(FieldView("others_people", "Others present from the invited agencies", "multichoice",
-                                choices=choices, value=chosen, error=errors.get("others_people")))  # fmt: skip
+        if choices:
+            fields.append(FieldView("others_people", "Others present from the invited agencies", "multichoice",
+                                    choices=choices, value=chosen, error=errors.get("others_people")))  # fmt: skip
         fields.append(FieldView("others", "Others present, not in the list (one per line: name or e-mail, job role, agency)",
                                 "multiline", value=saved.get("others", ""), error=errors.get("others")))  # fmt: skip
         fields.append(FieldView("apologies", "Apologies and reasons", "multiline", value=saved.get("apologies", "")))
@@ -142,11 +142,10 @@ async def _fields_for(session: AsyncSession, services: Services, d: Discussion, 
     return fields, notes, []
 
 
-async def _shared_since(session: AsyncSession, d: Discussion, step_key: str) -> str | None:
+def _shared_since(parts: dict[str, list[Any]], step_key: str) -> str | None:
     """On every step but the information step: who has shared information (its text is there)."""
     if step_key == "information":
         return None
-    parts = await queries.record_parts(session, d.id)
     names = [f"{c.author_name} ({c.agency_id})" for c in parts["contributions"] if c.step == "information" and c.agency_id]
     if not names:
         return None
@@ -158,14 +157,15 @@ async def agenda_step_card(session: AsyncSession, services: Services, d: Discuss
                            error: str | None = None, notice: str | None = None) -> dict[str, Any]:  # fmt: skip
     index = max(0, min(index, len(AGENDA) - 1))
     step = AGENDA[index]
-    fields, notes, extra = await _fields_for(session, services, d, step.key, values or {}, errors or {})
+    parts = await queries.record_parts(session, d.id)
+    fields, notes, extra = await _fields_for(session, services, d, step.key, values or {}, errors or {}, parts)
     # The actions form repeats: a new round of ids after each action, so it comes back empty.
-    round_ = len((await queries.record_parts(session, d.id))["actions"]) if step.key == "actions" else None
+    round_ = len(parts["actions"]) if step.key == "actions" else None
     fields = [dataclasses.replace(f, key=input_id(step.number, f.key, round_)) for f in fields]
     prompt = step.prompt
     if step.key == "difference-statement":
         prompt = f"Read this out to everyone:\n\n\"{PROFESSIONAL_DIFFERENCE_STATEMENT}\""
-    shared = await _shared_since(session, d, step.key)
+    shared = _shared_since(parts, step.key)
     return agenda_card(AgendaView(
         discussion_id=d.id, case_ref=d.case_ref, step_index=index, step_count=len(AGENDA), step_key=step.key,
         title=step.title, prompt=prompt, source=step.source, fields=fields, notes=notes, error=error,
@@ -176,7 +176,7 @@ async def agenda_step_card(session: AsyncSession, services: Services, d: Discuss
 
 async def _complete_card(session: AsyncSession, d: Discussion) -> dict[str, Any]:
     lines = ["Everything is recorded. Type 'close " + d.case_ref + "' to produce the record for circulation."]
-    shared = await _shared_since(session, d, "complete")
+    shared = _shared_since(await queries.record_parts(session, d.id), "complete")
     if shared:
         lines.append(shared.replace("It is on step 4.", "It is in the record."))
     return cards.notice_card(f"{d.case_ref}: agenda complete", lines, style="good")
@@ -350,6 +350,9 @@ async def _save_attendance(session: AsyncSession, d: Discussion, values: dict[st
     await queries.delete_attendance(session, d.id, "others")
     for person in people:
         if person.id in seen:
+            # Named as present though already listed (e.g. toggled off by mistake): present it is.
+            for a in listed:
+                a.present = a.present or a.person_id == person.id
             continue
         seen.add(person.id)
         agency = await queries.agency(session, person.agency_id)

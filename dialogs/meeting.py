@@ -242,4 +242,5 @@ async def csc_not_present(session: AsyncSession, services: Services, act: CardAc
     if d.status == "invited":
         await escalate.csc_absent(session, services, d, act.now, reported_by=person)
         await refresh_roster(session, services, d, act.now)
+        await refresh_meeting_cards(session, services, d)  # every attendee sees it was reported
     return CardReply(card=await meeting_view(session, services, d, agency.kind, agency.name))

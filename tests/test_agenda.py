@@ -414,3 +414,14 @@ def test_relative_times_count_elapsed_time_and_reminders_skip_to_the_working_day
     # A Monday review: reminded on the Friday. Tuesday 1 June 2027 follows the Spring bank holiday: Friday too.
     assert review_reminder_at(datetime(2026, 6, 8, 10, 0, tzinfo=LONDON), profile) == datetime(2026, 6, 5, 9, 0, tzinfo=LONDON)
     assert review_reminder_at(datetime(2027, 6, 1, 10, 0, tzinfo=LONDON), profile) == datetime(2027, 5, 28, 9, 0, tzinfo=LONDON)
+
+
+async def test_start_typed_in_a_channel_posts_the_agenda_to_the_chairs_personal_chat(bot: Bot) -> None:
+    did = await held(bot, "CR-3015", flags="school")
+    await bot.click("hana", "info_add", {"discussion_id": did, "info": "Sibling on a plan in another area."})
+    before = len(bot.connector.sent)
+    await bot.say("chris", "start CR-3015", channel_id="19:police-sd@thread.tacv2")
+    await bot.drain()
+    agenda = [m for m in bot.connector.sent[before:] if "agenda_next" in card_json(m.activity)]
+    assert [m.conversation_id for m in agenda] == [CHRIS_CHAT]
+    assert not [m for m in bot.connector.sent if m.conversation_id.startswith("19:") and "Sibling on a plan" in card_json(m.activity)]

@@ -151,7 +151,7 @@ def agenda_card(view: AgendaView) -> dict[str, Any]:
     if view.error:
         body.append({"type": "Container", "style": "attention", "items": [text(view.error, weight="Bolder")]})
     if view.notice:
-        body.append({"type": "Container", "style": "warning", "items": [text(view.notice, size="Small")]})
+        body.append({"type": "Container", "style": "warning", "items": [text(escape_markdown(view.notice), size="Small")]})
     if view.notes:
         body.append({"type": "Container", "style": "emphasis", "items": [text("Recorded so far", weight="Bolder")]
                      + [text(f"• {escape_markdown(line)}", size="Small") for line in view.notes]})  # fmt: skip

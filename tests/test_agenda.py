@@ -284,6 +284,10 @@ async def test_a_review_is_due_when_the_chair_asks_not_by_the_first_rule_counted
     assert "No deadline: held when the chair asks" in summary
     rid = verb_data(sent_to(bot, CHRIS_CHAT)[-1].activity, "send_invitations")["discussion_id"]
     assert (await discussion(bot, rid)).convene_by is None
+    await bot.say("chris", "cases")  # a discussion without a deadline is listed, not a crash
+    await bot.drain()
+    assert "CR-3010" in card_json(sent_to(bot, CHRIS_CHAT)[-1].activity)
+    assert "went wrong" not in card_json(sent_to(bot, CHRIS_CHAT)[-1].activity)
     status, _ = await bot.click("chris", "send_invitations", {"discussion_id": rid, "at": "tomorrow 11:00"}, CHRIS_CHAT)
     assert status == 200
     d = await discussion(bot, rid)

@@ -18,6 +18,9 @@ def _title(kind: str) -> str:
 
 
 def _deadline(view: ConveneSummary) -> Element:
+    if view.convene_by is None:
+        return box([text("No deadline: held when the chair asks", weight="Bolder", size="Medium"),
+                    text(f"Rule: {view.convene_by_rule}", size="Small", spacing="None")], "emphasis")  # fmt: skip
     overdue = is_after(view.now, view.convene_by)
     items = [
         text(f"Hold by {fmt_when(view.convene_by)} ({time_left(view.now, view.convene_by)})",
@@ -37,7 +40,7 @@ def _start(view: ConveneSummary) -> Element:
         return box([text("No start time yet.", weight="Bolder", color="Warning"),
                     text("Enter it below before you send the invitations (e.g. today 15:00), or type the "
                          "convene again with 'at WHEN'.", spacing="None")], "warning")  # fmt: skip
-    if is_after(view.scheduled_for, view.convene_by):
+    if view.convene_by is not None and is_after(view.scheduled_for, view.convene_by):
         return box([text(f"Proposed start {fmt_when(view.scheduled_for)} is AFTER the deadline "
                          f"({fmt_when(view.convene_by)}).", weight="Bolder", color="Attention"),
                     text("Choose an earlier time (type the convene again with 'at WHEN'), or record why the "

@@ -19,41 +19,65 @@ class MeetingView:
     scheduled_for: datetime | None
     meeting_url: str | None
     chair_name: str
-    started: bool
+    state: str  # "waiting" (not started) | "started" | "closed": the card says one of them
     may_report_csc_absent: bool  # police and health (SX 6.6 'Inquorate Strategy Discussion')
     difference_statement: str
     csc_absent_reported: bool = False
+    started_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+def _clock(dt: datetime) -> str:
+    return f"{dt:%H:%M}"
+
+
+def meeting_state_line(view: MeetingView) -> str:
+    """One state, never two: 'Starts ...' before the chair starts, then 'Started ... by the
+    chair', then 'Closed ...'."""
+    if view.state == "closed":
+        return f"Closed {fmt_when(view.closed_at)}" if view.closed_at else "Closed"
+    if view.state == "started":
+        when = view.started_at
+        if when is None:
+            return "Started by the chair"
+        same_day = view.scheduled_for is not None and view.scheduled_for.date() == when.date()
+        return f"Started {_clock(when) if same_day else fmt_when(when)} by the chair"
+    if view.scheduled_for is None:
+        return "Start time not set: waiting for the chair"
+    return f"Starts {fmt_when(view.scheduled_for)}"
 
 
 def meeting_card(view: MeetingView) -> dict[str, Any]:
     data = {"discussion_id": view.discussion_id}
+    open_ = view.state != "closed"
     body: list[dict[str, Any]] = [
         text(f"Strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
+        text(meeting_state_line(view), weight="Bolder", color="Good" if view.state == "started" else "Default"),
         {"type": "FactSet", "facts": [
-            {"title": "Starts", "value": fmt_when(view.scheduled_for)},
             {"title": "Chair", "value": view.chair_name},
             {"title": "Your agency", "value": view.agency_name},
-            {"title": "Status", "value": "Started by the chair" if view.started else "Waiting for the chair"},
         ]},
         {"type": "Container", "style": "emphasis", "items": [
             text("Professional Difference Statement", weight="Bolder"),
             text(view.difference_statement, isSubtle=True, size="Small"),
         ]},
         text("Add what your agency knows, or register a professional disagreement, below. "
-              "Do not post case details in the channel.", isSubtle=True),
+              "Do not post case details in the channel." if open_ else
+             "The discussion is closed: the chair circulates the record.", isSubtle=True),
     ]  # fmt: skip
-    if view.meeting_url:
+    if view.meeting_url and open_:
         body.insert(2, text(f"[Join the Teams meeting]({view.meeting_url})"))
     if view.csc_absent_reported:
         body.append({"type": "Container", "style": "attention", "items": [
             text("CSC absence reported: the CSC duty manager has been told.", weight="Bolder")]})  # fmt: skip
     actions: list[dict[str, Any]] = []
-    if view.may_report_csc_absent and not view.started and not view.csc_absent_reported:
+    if view.may_report_csc_absent and view.state == "waiting" and not view.csc_absent_reported:
         actions.append(execute("CSC not present", "csc_not_present", data, style="destructive"))
-    actions.append(show_card("Add information", [
-        {"type": "Input.Text", "id": "info", "label": "What your agency knows (history, other areas if the family moved)",
-         "isMultiline": True, "isRequired": True, "errorMessage": "Write the information to share.", "maxLength": 4000},
-    ], execute("Share with the chair", "info_add", data)))  # fmt: skip
+    if open_:
+        actions.append(show_card("Add information", [
+            {"type": "Input.Text", "id": "info", "label": "What your agency knows (history, other areas if the family moved)",
+             "isMultiline": True, "isRequired": True, "errorMessage": "Write the information to share.", "maxLength": 4000},
+        ], execute("Share with the chair", "info_add", data)))  # fmt: skip
     actions.append(show_card("Raise a disagreement", [
         {"type": "Input.Text", "id": "about", "label": "What do you disagree with, and why?", "isMultiline": True,
          "isRequired": True, "errorMessage": "Say what the disagreement is about.", "maxLength": 2000},
@@ -87,6 +111,7 @@ class AgendaView:
     error: str | None = None
     last: bool = False
     extra_actions: list[tuple[str, str]] = field(default_factory=list)  # (title, verb) submitted with the inputs
+    notice: str | None = None  # something the chair should know (e.g. names not found, information shared)
 
 
 def _input(f: FieldView) -> list[dict[str, Any]]:
@@ -125,6 +150,8 @@ def agenda_card(view: AgendaView) -> dict[str, Any]:
     ]
     if view.error:
         body.append({"type": "Container", "style": "attention", "items": [text(view.error, weight="Bolder")]})
+    if view.notice:
+        body.append({"type": "Container", "style": "warning", "items": [text(escape_markdown(view.notice), size="Small")]})
     if view.notes:
         body.append({"type": "Container", "style": "emphasis", "items": [text("Recorded so far", weight="Bolder")]
                      + [text(f"• {escape_markdown(line)}", size="Small") for line in view.notes]})  # fmt: skip

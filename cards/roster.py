@@ -99,9 +99,11 @@ def delivery_notice(title: str, lines: list[str], style: str, form: RecordAnswer
     """A delivery problem told to the chair, with `Record answer` for the answer they get by phone."""
     body = [box([text(title, weight="Bolder"), *[text(line) for line in lines if line]], style)]
     return card(body, [record_answer_action(form)] if form and form.choices else None)
+
+
 def roster(view: RosterView) -> dict[str, Any]:
     """One line per agency, quorum and what is missing, time left, escalations raised."""
-    overdue = is_after(view.now, view.convene_by)
+    overdue = view.convene_by is not None and is_after(view.now, view.convene_by)
     status = view.status
     if view.not_delivered:
         # Partial failure is the heading, not a detail: the chair must phone someone.
@@ -109,8 +111,8 @@ def roster(view: RosterView) -> dict[str, Any]:
     body: list[Element] = [
         *heading(f"Roster: {view.case_ref}", status),
         _quorum(view),
-        text(f"Hold by {fmt_when(view.convene_by)} ({time_left(view.now, view.convene_by)})", weight="Bolder",
-             color="Attention" if overdue else "Default"),
+        text(f"Hold by {fmt_when(view.convene_by)} ({time_left(view.now, view.convene_by)})" if view.convene_by
+             else "No deadline: held when the chair asks", weight="Bolder", color="Attention" if overdue else "Default"),
         text(f"Rule: {view.convene_by_rule}", size="Small", spacing="None"),
         text(f"Starts {fmt_when(view.scheduled_for)} ({starts_in(view.now, view.scheduled_for)})"
              if view.scheduled_for else "Start time not set", size="Small", spacing="None"),

@@ -29,7 +29,7 @@ class ConveneSummary:
     referral_at: datetime
     concerns: list[str]  # labels
     flags: list[str]  # labels
-    convene_by: datetime
+    convene_by: datetime | None  # None: a review held when the chair asks
     convene_by_rule: str
     convene_by_note: str | None
     now: datetime
@@ -120,7 +120,7 @@ class RosterView:
     discussion_id: str
     case_ref: str
     status: str  # a label, e.g. "Invitations sent"
-    convene_by: datetime
+    convene_by: datetime | None  # None: a review held when the chair asks
     convene_by_rule: str
     now: datetime
     scheduled_for: datetime | None

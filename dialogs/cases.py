@@ -39,7 +39,9 @@ def risks(d: Discussion, services: Services, now: datetime, overdue_actions: int
     found: list[str] = []
     profile = services.profile
     q = views.quorum_of(d, services)
-    if d.status in ("draft", "invited") and now >= d.convene_by - timedelta(hours=profile.deadline_at_risk_hours):
+    # A review with no time asked for yet has no deadline (held when the chair asks).
+    at_risk_from = d.convene_by - timedelta(hours=profile.deadline_at_risk_hours) if d.convene_by else None
+    if d.status in ("draft", "invited") and at_risk_from is not None and d.convene_by is not None and now >= at_risk_from:
         on_track = d.status == "invited" and d.scheduled_for is not None and d.scheduled_for <= d.convene_by and q.quorate
         if not on_track:
             found.append("deadline")

@@ -51,7 +51,7 @@ class DeadlineAtRisk:
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
-        if d is None or d.status not in ("draft", "invited"):
+        if d is None or d.status not in ("draft", "invited") or d.convene_by is None:
             return 0
         problems = []
         if d.status == "draft":
@@ -325,38 +325,37 @@ class DisagreementsDue:
         return int(raised)
 
 
-class LookedAfterReviews:
-    """Looked-after children: review discussions at the profile's interval while allegations
-    continue (SX 6.6). The chair is reminded once per due review."""
+class ReviewReminders:
+    """The working day before a planned next review (agenda step 15, or a looked-after child's
+    interval, SX 6.6), the chair is reminded unless a review has been convened. Once each."""
 
-    __name__ = "looked_after_reviews"
+    __name__ = "review_reminders"
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
                          discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
         return await due.reviews_due(session, now, discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
-
         d = await queries.discussion(session, discussion_id)
-        if d is None or d.status != "closed" or d.next_review_at is None or d.next_review_at > now:
+        if d is None or not await queries.claim_review_reminder(session, discussion_id, now):
+            return 0  # another instance took it
+        if d.next_review_at is None or await queries.review_convened_after(session, d):
             return 0
-        later = await queries.latest_discussion(session, d.case_ref)
-        d.next_review_at = None
-        if later is not None and later.id != d.id:
-            return 0  # a review was convened already
         target = await chair_target(session, d)
         if target is None:
             return 0
-        notice = cards.notice_card(f"{d.case_ref}: review strategy discussion due",
-                                   ["The child is looked after and allegations are ongoing: review at regular "
-                                    f"intervals (SX 6.6). Type 'review {d.case_ref}' to convene it."], style="warning")  # fmt: skip
+        planned = isinstance(d.agenda.get("contingency"), dict) and d.agenda["contingency"].get("next_review")
+        why = ("The discussion planned its next review (agenda step 15)." if planned else
+               "The child is looked after and allegations are ongoing: review at regular intervals (SX 6.6).")  # fmt: skip
+        notice = cards.notice_card(f"{d.case_ref}: review strategy discussion due {escalate.at_text(services, d.next_review_at)}",
+                                   [why, f"Type 'review {d.case_ref} at WHEN' to convene it."], style="warning")  # fmt: skip
         await outbox.enqueue(session, target=target, payload=replies.card_activity(notice), discussion_id=d.id,
                              purpose="review_due")  # fmt: skip
         await queries.audit(session, "review_due", actor_aad=None, actor_name="sdbot", discussion=d, at=now)
         return 1
 
 
-ALL.extend([MeetingCards(), ActionsDue(), CirculationOverdue(), DisagreementsDue(), LookedAfterReviews()])
+ALL.extend([MeetingCards(), ActionsDue(), CirculationOverdue(), DisagreementsDue(), ReviewReminders()])
 
 
 class DailyDigest:

@@ -125,6 +125,8 @@ async def send_invitations(session: AsyncSession, services: Services, act: CardA
                 "e.g. at today 15:00.",
             )
         )
+    if d.kind == "review" and d.convene_by is None:
+        d.convene_by = d.scheduled_for  # a review is held when the chair asks: the time asked for
     d.status, d.invited_at = "invited", act.now
     d.roster_message_key = f"roster:{d.id}:1"
     chair_target = act.where.target

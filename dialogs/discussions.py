@@ -13,7 +13,7 @@ from dialogs import replies, views
 from dialogs.parse import ConveneRequest
 from dialogs.services import Services
 from dialogs.types import Actor, Where
-from procedure import convene_by, invitees
+from procedure import REVIEW_RULE, Deadline, convene_by, invitees
 from storage import queries
 from storage.models import Discussion, Invitation, Person
 
@@ -29,7 +29,10 @@ async def create_discussion(
     *,
     reply: bool = True,
     review_of: Discussion | None = None,
+    review_deadline: Deadline | None = None,
 ) -> dict[str, Any]:
+    """A draft discussion and its summary card. A review's deadline is given (`review_deadline`,
+    None: held when the chair asks, no deadline); a first discussion's comes from the rules."""
     existing = await queries.latest_discussion(session, request.case_ref, ("invited", "in_progress"))
     if existing is not None and review_of is None:
         card = cards.error_card(
@@ -47,7 +50,10 @@ async def create_discussion(
     action_at = request.action_at
     if "immediate-action" in request.concerns and action_at is None:
         action_at = request.referral_at
-    deadline = convene_by(request.referral_at, request.concerns, services.profile, action_at=action_at)
+    if review_of is None:
+        deadline: Deadline | None = convene_by(request.referral_at, request.concerns, services.profile, action_at=action_at)
+    else:
+        deadline = review_deadline
     d = Discussion(
         id=str(uuid.uuid4()),
         case_ref=request.case_ref,
@@ -59,9 +65,9 @@ async def create_discussion(
         concerns=request.concerns,
         flags=request.flags,
         action_at=action_at,
-        convene_by=deadline.at,
-        convene_by_rule=deadline.rule,
-        convene_by_note=deadline.note,
+        convene_by=deadline.at if deadline else None,
+        convene_by_rule=deadline.rule if deadline else REVIEW_RULE,
+        convene_by_note=deadline.note if deadline else None,
         scheduled_for=request.at,
         format=request.format,
         chair_person_id=chair.id,
@@ -104,8 +110,8 @@ async def create_discussion(
         at=now,
         concerns=request.concerns,
         flags=request.flags,
-        convene_by=deadline.at,
-        rule=deadline.rule,
+        convene_by=deadline.at if deadline else None,
+        rule=deadline.rule if deadline else REVIEW_RULE,
     )
     card = await views.convene_summary(session, services, d, now)
     if reply:

@@ -104,7 +104,7 @@ def to_markdown(record: dict[str, Any]) -> str:
         out += [f"## {n}. {d['kind'].capitalize()} discussion ({d['status']})", ""]
         facts = [
             ("Referral received", d["referral_received_at"]), ("Concerns", ", ".join(d["concerns"])),
-            ("Flags", ", ".join(d["flags"]) or "none"), ("Convene by", f"{d['convene_by']} ({d['convene_by_rule']})"),
+            ("Flags", ", ".join(d["flags"]) or "none"), ("Convene by", f"{d['convene_by'] or 'no deadline'} ({d['convene_by_rule']})"),
             ("Scheduled for", d["scheduled_for"]), ("Format", d["format"]), ("Chair", d["chair"]["name"]),
             ("Quorate", "yes" if d["quorate"] else "no: missing " + ", ".join(d["missing"])),
             ("Review of", d["review_of"]), ("Held", d["held_at"]), ("Closed", d["closed_at"]),

@@ -10,12 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from cards.meeting import ActionView, RecordView, action_card, record_card
 from dialogs import parse, replies
+from dialogs.meeting import refresh_meeting_cards
 from dialogs.parse import InputError
+from dialogs.review import plan_next_review
 from dialogs.roster import refresh_roster
 from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
 from dialogs.types import CardAction, CardReply, Command
-from procedure import DECISION_TOPICS, circulate_by, icpc_by, next_looked_after_review
+from procedure import DECISION_TOPICS, circulate_by, icpc_by
 from storage import outbox, queries
 from storage.models import Discussion, Person
 
@@ -97,13 +99,13 @@ async def close_command(session: AsyncSession, services: Services, cmd: Command,
             d.icpc_by = icpc_by(start, services.profile).at
             if not d.initiating_discussion_id and d.s47_initiated:
                 d.initiating_discussion_id = d.id
-        if "looked-after" in d.flags:
-            d.next_review_at = next_looked_after_review(held, services.profile).at
+        plan_next_review(d, held, services)
         d.chair_conversation_key = f"conv:{cmd.where.conversation_id}"
         await queries.audit(session, "close", actor_aad=cmd.actor.aad_object_id, actor_name=cmd.actor.name,
                             discussion=d, conversation_id=cmd.where.conversation_id, at=cmd.now,
                             circulate_by=d.circulate_by, icpc_by=d.icpc_by)  # fmt: skip
         await refresh_roster(session, services, d, cmd.now)
+        await refresh_meeting_cards(session, services, d)  # attendees' cards now say "Closed"
     await replies.card(session, cmd.where, await record_view(session, services, d, d.circulated_at is None),
                        discussion_id=d.id, purpose="record")  # fmt: skip
 

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from dialogs import cases, convene, meeting, record, replies, report, review, rsvp, status
+from dialogs import agenda, cases, convene, meeting, record, replies, report, review, rsvp, status
 from dialogs.registry import Registry
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply, Command, Where
@@ -42,9 +42,9 @@ REGISTRY.action(convene.send_invitations, "send_invitations")
 REGISTRY.action(rsvp.answer, "accept", "decline", "delegate", "withdraw")
 REGISTRY.action(rsvp.record_answer, "record_answer")
 REGISTRY.action(status.status_refresh, "status")
-REGISTRY.action(meeting.agenda_back, "agenda_back")
-REGISTRY.action(meeting.agenda_next, "agenda_next")
-REGISTRY.action(meeting.agenda_add_action, "agenda_add_action")
+REGISTRY.action(agenda.agenda_back, "agenda_back")
+REGISTRY.action(agenda.agenda_next, "agenda_next")
+REGISTRY.action(agenda.agenda_add_action, "agenda_add_action")
 REGISTRY.action(meeting.info_add, "info_add")
 REGISTRY.action(meeting.disagree, "disagree")
 REGISTRY.action(meeting.resolve_disagreement, "resolve_disagreement")

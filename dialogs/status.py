@@ -1,4 +1,5 @@
-"""`status CASE_REF`: re-post the roster for the chair, which is then the one kept up to date."""
+"""`status CASE_REF`: re-post the roster for the chair, which is then the one kept up to date:
+the discussion last held and any review after it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dialogs.parse import InputError
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply, Command
 from storage import queries
+from storage.models import Discussion, Person
 
 
 async def status_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
@@ -19,15 +21,26 @@ async def status_command(session: AsyncSession, services: Services, cmd: Command
     except InputError as e:
         await replies.card(session, cmd.where, cards.error_card("Which case?", f"Type: status CASE_REF. {e}"))
         return
-    d = await queries.latest_discussion(session, ref)
     person = await queries.person_by_aad(session, cmd.actor.aad_object_id)
-    if d is None or not await may_see(session, d, person):
+    visible = [d for d in await queries.discussions_for_case(session, ref)
+               if d.status != "cancelled" and await may_see(session, d, person)]  # fmt: skip
+    if not visible:
         # The same answer for "no such case" and "not yours": it does not confirm a case exists.
         await replies.card(session, cmd.where, cards.error_card(
             f"No discussion for {ref} that you can see",
             "Check the case reference. Only the chair and the invited agencies can see a discussion.",
         ))  # fmt: skip
         return
+    # The discussion last held (in progress or closed), then the review convened after it, if any:
+    # a review's draft never hides the discussion it reviews.
+    held = [d for d in visible if d.status in ("in_progress", "closed")]
+    main = held[-1] if held else visible[-1]
+    later = [d for d in visible if d.created_at > main.created_at]
+    for d in [main, *later[-1:]]:
+        await _show(session, services, cmd, person, d)
+
+
+async def _show(session: AsyncSession, services: Services, cmd: Command, person: Person | None, d: Discussion) -> None:
     if person is not None and person.id == d.chair_person_id and d.status != "draft":
         n = int((d.roster_message_key or "roster:x:0").rsplit(":", 1)[1]) + 1
         d.roster_message_key = f"roster:{d.id}:{n}"

@@ -3,6 +3,7 @@ that a medical assessment is never decided by social care and police alone."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -69,9 +70,35 @@ AGENDA: tuple[AgendaStep, ...] = tuple(
          (Field("legal", "Legal action", "choice", True, (("no", "Not needed"), ("consider", "Legal planning meeting"), ("yes", "Legal action now"))), _m("why", "Why"))),
         ("actions", "SMART actions", "What, who (person and agency), by when, and for what purpose.", "SX 6.6 Purpose; GM Roles", ()),
         ("contingency", "Contingency plan and next review", "The contingency plan; when the discussion is reviewed; how completion of actions is reviewed.", "GM Recording",
-         (_m("contingency", "Contingency plan", True), Field("next_review", "Next review (when)", "text"))),
+         (_m("contingency", "Contingency plan", True), Field("next_review", "Next review (when: a date and time)", "date"))),
     ), start=1)
 )  # fmt: skip
+
+def input_id(step_number: int, key: str, round_: int | None = None) -> str:
+    """The id of a step's input on its card: unique per step (and per round of a repeating
+    form), because a client editing a card in place may keep an earlier card's input state
+    (choices, typed text) under a repeated id (Agents Playground)."""
+    return f"s{step_number}{'' if round_ is None else f'-{round_}'}.{key}"
+
+
+_INPUT_ID = re.compile(r"^s(\d{1,2})(?:-\d{1,4})?\.(.+)$")
+
+
+def step_values(step_number: int, data: Mapping[str, object]) -> dict[str, str]:
+    """A submitted step's answers by field key: its own prefixed inputs; unprefixed keys only
+    from cards sent before inputs were prefixed (nothing already on a chair's screen is lost)."""
+    own: dict[str, str] = {}
+    legacy: dict[str, str] = {}
+    for key, value in data.items():
+        if not isinstance(value, str) or key in ("discussion_id", "step"):
+            continue
+        match = _INPUT_ID.match(key)
+        if match is None:
+            legacy[key] = value.strip()[:4000]
+        elif int(match.group(1)) == step_number:
+            own[match.group(2)] = value.strip()[:4000]
+    return own or legacy
+
 
 DECISION_TOPICS: dict[str, tuple[tuple[str, str], ...]] = {
     "family-assessment": (("yes", "Family Assessment to be carried out"), ("no", "No Family Assessment")),

@@ -8,9 +8,16 @@ from zoneinfo import ZoneInfo
 
 import dateparser
 
-EXAMPLES = "e.g. 'now', 'today 09:30', 'tomorrow 2pm', '24/12/2026 10:00', 'next Friday 11:00'"
+EXAMPLES = ("e.g. 'now', 'today 09:30', 'tomorrow 2pm', '24/12/2026 10:00', 'next Friday 11:00', 'in 2 hours', "
+            "'20 minutes ago'")
 DEFAULT_TIME = time(9, 0)  # a date with no time means the start of the working day
-_HAS_TIME = re.compile(r"\d{1,2}[:.]\d{2}|\d\s*(am|pm)\b|\b(noon|midday|midnight|now)\b", re.I)
+# "in 2 hours" and "20 minutes ago" carry their time of day: they are never moved to 09:00.
+_HAS_TIME = re.compile(
+    r"\d{1,2}[:.]\d{2}|\d\s*(am|pm)\b|\b(noon|midday|midnight|now)\b|\b(an?|\d+)\s*(hours?|hrs?|minutes?|mins?)\b",
+    re.I,
+)
+_RELATIVE = re.compile(r"^(?:in\s+(?P<ahead>an?|\d{1,4})\s*(?P<unit1>hours?|hrs?|minutes?|mins?)"
+                       r"|(?P<back>an?|\d{1,4})\s*(?P<unit2>hours?|hrs?|minutes?|mins?)\s+ago)$", re.I)
 _WEEKDAY = re.compile(r"^(next\s+|this\s+|on\s+)?(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 
 
@@ -45,6 +52,15 @@ def parse_when(text: str, now: datetime, tz: str = "Europe/London") -> datetime:
     base = local_now.replace(tzinfo=None)
     if cleaned.lower() == "now":
         return local_now
+    relative = _RELATIVE.match(cleaned)
+    if relative:
+        # Elapsed time, not wall-clock arithmetic: "in 2 hours" is right across a clock change.
+        amount = relative.group("ahead") or relative.group("back")
+        unit = (relative.group("unit1") or relative.group("unit2")).lower()
+        span = timedelta(**{"hours" if unit.startswith("h") else "minutes": 1 if amount.lower() in ("a", "an") else int(amount)})
+        utc_now = local_now.astimezone(ZoneInfo("UTC"))
+        moved = utc_now + span if relative.group("ahead") else utc_now - span
+        return moved.astimezone(zone).replace(microsecond=0)
     phrase = cleaned
     match = _WEEKDAY.match(phrase)
     if match and match.group(1) and match.group(1).strip().lower() == "next":

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from procedure.calendar import WorkingDayCalendar
 from procedure.profile import Profile
+
+REMINDER_TIME = time(9, 0)  # the start of the working day, as for a date typed without a time
 
 
 @dataclass(frozen=True)
@@ -104,3 +106,27 @@ def next_looked_after_review(held_at: datetime, profile: Profile) -> Deadline:
     return Deadline(calendar.end_of(d),
                     f"review strategy discussion every {days} days while allegations continue for a looked-after "
                     "child (SX 6.6)", "SX 6.6")  # fmt: skip
+
+
+REVIEW_RULE = "Review: when the chair asks (SX 6.6)"
+
+
+def review_convene_by(proposed_at: datetime | None, looked_after: bool, last_held_at: datetime,
+                      profile: Profile) -> Deadline | None:  # fmt: skip
+    """A review's deadline: the time the chair asks for; without one, for a looked-after child
+    the profile's review interval after the last discussion; otherwise none. Never the first
+    discussion's rule counted again from now."""
+    if proposed_at is not None:
+        return Deadline(proposed_at, REVIEW_RULE, "SX 6.6")
+    if looked_after:
+        return next_looked_after_review(last_held_at, profile)
+    return None
+
+
+def review_reminder_at(review_at: datetime, profile: Profile) -> datetime:
+    """The chair is reminded of a planned review at the start of the working day before it."""
+    calendar = WorkingDayCalendar(profile)
+    d = calendar.local_date(review_at) - timedelta(days=1)
+    while not calendar.is_working_day(d):
+        d -= timedelta(days=1)
+    return datetime.combine(d, REMINDER_TIME, tzinfo=calendar.tz)

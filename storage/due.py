@@ -137,11 +137,10 @@ async def disagreements_due(session: AsyncSession, now: datetime, stages: int, d
 
 
 async def reviews_due(session: AsyncSession, now: datetime, discussion_ids: Sequence[str] | None = None) -> list[str]:
-    """Looked-after children's reviews due. Index: discussions (next_review_at); only a closed
-    discussion has one (set on close), and naming the status here would lead SQLite's planner
-    to the status index, i.e. to every closed discussion."""
-    query = select(Discussion.id).where(Discussion.next_review_at <= now)
-    return await _ids(session, _only(query, Discussion.id, discussion_ids).order_by(Discussion.next_review_at))
+    """Next-review reminders due (the working day before a planned review). Index: discussions
+    (review_remind_at), cleared once the reminder is handled, so only due rows are read."""
+    query = select(Discussion.id).where(Discussion.review_remind_at <= now)
+    return await _ids(session, _only(query, Discussion.id, discussion_ids).order_by(Discussion.review_remind_at))
 
 
 async def pending_meetings(session: AsyncSession, discussion_ids: Sequence[str] | None = None) -> list[str]:

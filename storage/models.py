@@ -122,7 +122,8 @@ class Discussion(Base):
     concerns: Mapped[list[Any]] = mapped_column(JSON, default=list)
     flags: Mapped[list[Any]] = mapped_column(JSON, default=list)
     action_at: Mapped[datetime | None]
-    convene_by: Mapped[datetime]
+    # None for a review with no time asked for yet: a review is held when the chair asks (SX 6.6).
+    convene_by: Mapped[datetime | None]
     convene_by_rule: Mapped[str] = mapped_column(Text)
     convene_by_note: Mapped[str | None] = mapped_column(Text)
     scheduled_for: Mapped[datetime | None]
@@ -158,6 +159,10 @@ class Discussion(Base):
     agenda_step: Mapped[int] = mapped_column(Integer, default=0)
     agenda: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     next_review_at: Mapped[datetime | None]
+    # When the chair is reminded of the next review (the working day before); cleared once done.
+    review_remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The chair's agenda card, a message edited in place (partners' information shows at once).
+    agenda_message_key: Mapped[str | None] = mapped_column(String(200))
 
     invitations: Mapped[list[Invitation]] = relationship(
         back_populates="discussion", order_by="Invitation.position", lazy="selectin"
@@ -335,6 +340,8 @@ class Attendance(Base):
     agency_kind: Mapped[str | None] = mapped_column(String(64))
     present: Mapped[bool] = mapped_column(Boolean, default=True)
     apologies: Mapped[str | None] = mapped_column(Text)
+    # Which step wrote the row ("invitation", "others", "consulted"): saving a step replaces its own rows.
+    source: Mapped[str | None] = mapped_column(String(16))
 
 
 class Contribution(Base):

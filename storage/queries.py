@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit as audit_log
@@ -393,3 +393,76 @@ async def overdue_action_counts(session: AsyncSession, discussion_ids: Sequence[
         .group_by(Action.discussion_id)
     )
     return {discussion_id: count for discussion_id, count in rows.all()}
+
+
+# The agenda: saving a step replaces the rows it wrote -----------------------------------------
+
+
+async def people_matching(session: AsyncSession, typed: str) -> list[Person]:
+    """Active people whose e-mail or full name is `typed` (case-insensitive): a name typed on
+    the attendance step, matched against the directory."""
+    wanted = typed.strip().lower()
+    if not wanted:
+        return []
+    column = func.lower(Person.email) if "@" in wanted else func.lower(Person.name)
+    return list(
+        (await session.scalars(select(Person).where(column == wanted, Person.active.is_(True)).order_by(Person.id))).all()
+    )
+
+
+async def delete_attendance(session: AsyncSession, discussion_id: str, source: str) -> None:
+    await session.execute(
+        delete(Attendance)
+        .where(Attendance.discussion_id == discussion_id, Attendance.source == source)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def delete_chair_information(session: AsyncSession, discussion_id: str, chair_person_id: str) -> None:
+    """The chair's own summary on the information step (partners' information stays)."""
+    await session.execute(
+        delete(Contribution)
+        .where(
+            Contribution.discussion_id == discussion_id,
+            Contribution.step == "information",
+            Contribution.author_person_id == chair_person_id,
+            Contribution.agency_id.is_(None),
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def delete_decisions(session: AsyncSession, discussion_id: str, topics: Sequence[str]) -> None:
+    await session.execute(
+        delete(Decision)
+        .where(Decision.discussion_id == discussion_id, Decision.topic.in_(list(topics)))
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+# Reviews -----------------------------------------------------------------------------------
+
+
+async def claim_review_reminder(session: AsyncSession, discussion_id: str, now: datetime) -> bool:
+    """Clear a due reminder; True for the one instance whose update took it."""
+    result = await session.execute(
+        update(Discussion)
+        .where(Discussion.id == discussion_id, Discussion.review_remind_at <= now)
+        .values(review_remind_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+async def review_convened_after(session: AsyncSession, d: Discussion) -> bool:
+    """Whether a later discussion (a review) of the same case exists and was not cancelled."""
+    later = await session.scalar(
+        select(Discussion.id)
+        .where(
+            func.upper(Discussion.case_ref) == d.case_ref.upper(),
+            Discussion.created_at > d.created_at,
+            Discussion.status != "cancelled",
+        )
+        .limit(1)
+    )
+    return later is not None

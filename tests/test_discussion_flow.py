@@ -5,6 +5,7 @@ the ICPC deadline, and a review counting from the initiating discussion."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from bot.scheduler import Scheduler
 from dialogs.export import case_record
-from procedure import AGENDA
+from procedure import AGENDA, input_id
 from storage.models import Escalation
 from tests.conftest import Bot
 from tests.support import activities
@@ -50,9 +51,16 @@ def last_chair_card(bot: Bot) -> dict[str, Any]:
     return sent_to(bot, CHRIS_CHAT)[-1].activity["attachments"][0]["content"]
 
 
+def step_inputs(step: str, values: dict[str, str] | None = None, round_: int | None = None) -> dict[str, str]:
+    """Field keys as the step's card names its inputs (`s8.decision:s47`); ids taken from a card stay."""
+    number = next(s.number for s in AGENDA if s.key == step)
+    return {k if re.match(r"^s\d", k) else input_id(number, k, round_): v for k, v in (values or {}).items()}
+
+
 async def next_step(bot: Bot, discussion_id: str, step: str, values: dict[str, str] | None = None,
                     who: str = "chris") -> dict[str, Any]:  # fmt: skip
-    status, body = await bot.click(who, "agenda_next", {"discussion_id": discussion_id, "step": step, **(values or {})}, CHRIS_CHAT)
+    data = {"discussion_id": discussion_id, "step": step, **step_inputs(step, values)}
+    status, body = await bot.click(who, "agenda_next", data, CHRIS_CHAT)
     assert status == 200, body
     return body
 

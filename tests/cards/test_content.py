@@ -368,3 +368,13 @@ def test_building_a_card_twice_gives_equal_independent_dicts() -> None:
     assert first == second
     first["body"].clear()
     assert second["body"] and cards.convene_summary(view) == second
+
+
+def test_the_meeting_card_tells_one_state() -> None:
+    """Before the start only 'Starts ...'; after the chair's start 'Started HH:MM by the chair';
+    after close 'Closed' and no Add information (issue #10)."""
+    waiting, started, closed = (texts(CARDS[n]) for n in ("meeting-police", "meeting-started", "meeting-closed"))
+    assert "Starts Mon 23 Nov 2026, 09:00" in waiting and "Started" not in waiting and "Closed" not in waiting
+    assert "Started 09:02 by the chair" in started and "Starts" not in started
+    assert "Closed Mon 23 Nov 2026, 10:00" in closed and "Start" not in closed
+    assert "Add information" not in titles(CARDS["meeting-closed"]) and "CSC not present" not in titles(CARDS["meeting-closed"])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -53,7 +53,8 @@ def _held() -> ColumnElement[bool]:
 
 
 def _held_by_deadline() -> ColumnElement[bool]:
-    return and_(_held(), Discussion.started_at <= Discussion.convene_by)
+    # A review the chair asked for with no time set has no deadline (NULL): held, it is in time.
+    return and_(_held(), or_(Discussion.convene_by.is_(None), Discussion.started_at <= Discussion.convene_by))
 
 
 def _held_late() -> ColumnElement[bool]:
@@ -65,7 +66,7 @@ def _not_held(now: datetime) -> ColumnElement[bool]:
 
 
 def _not_yet_due(now: datetime) -> ColumnElement[bool]:
-    return and_(Discussion.started_at.is_(None), Discussion.convene_by >= now)
+    return and_(Discussion.started_at.is_(None), or_(Discussion.convene_by.is_(None), Discussion.convene_by >= now))
 
 
 def _row(mapping: Any) -> dict[str, int]:

@@ -251,15 +251,19 @@ class StrategyDiscussionBot(TeamsActivityHandler):
             activity_id=activity.id,
             now=self._clock(),
         )
+        key = processed_key(activity)
         try:
             async with transaction(self._factory) as session:
-                if activity.id and not await activities.mark_processed(session, activity.id):
+                if key and not await activities.mark_processed(session, key):
                     return InvokeResponse(status=200, body={})
                 await self._remember(session, activity, request.where, request.actor)
                 await router.handle_file_consent(session, self._services, request)
         except IntegrityError:  # the same answer handled concurrently elsewhere
             return InvokeResponse(status=200, body={})
-        except Exception:
+        except Exception as e:  # rolled back: Teams may send the answer again
+            if is_unavailable(e):
+                log.warning("database unavailable: file consent not handled", extra={"error": type(e).__name__})
+                return InvokeResponse(status=503, body={})
             log.exception("file consent failed", extra={"activity": activity.id})
             return InvokeResponse(status=500, body={})
         self._on_enqueued()

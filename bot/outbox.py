@@ -186,6 +186,12 @@ class OutboxWorker:
         except _Permanent as e:
             await self._give_up(row, str(e), fields)
             return
+        except Exception as e:  # e.g. the PDF could not be made: counted, so it ends, not loops
+            if is_unavailable(e):
+                raise  # a database outage: the worker's loop waits it out, and the lease returns the row
+            log.exception("file upload failed", extra=fields)
+            await self._failed_attempt(row, ConnectorError(f"could not make or send the file: {type(e).__name__}"), fields)
+            return
         async with transaction(self._factory) as session:
             await q.settle_sent(session, row.id, self.owner, "", None, "")
             await record_files.pdf_uploaded(session, row.target, row.payload, self._clock())

@@ -330,3 +330,19 @@ def test_pdf_without_a_unicode_font_prints_accents_plainly_and_says_so() -> None
     assert "could not be printed in this font" in text
     full = "\n".join(p.extract_text() for p in PdfReader(BytesIO(render_pdf(doc))).pages)
     assert "Wiśniewska, Ţepeş" in full
+
+
+def test_typed_text_cannot_make_structure_in_any_medium() -> None:
+    from dialogs.record_view import to_html, to_markdown
+
+    typed = "ok\r# Heading\u2028- item\n1. first\n| a | b |\n<script>x</script> [link](https://evil.example)"
+    doc = RecordDoc("CR-8", (Part("Initial strategy discussion", (("Case reference", "CR-8"),),
+                                  (Section("reason", "3. Reason for the discussion", (Entry("Reason", typed, (("Why", typed),)),)),)),))  # fmt: skip
+    md = to_markdown(doc)
+    assert not any(line.lstrip().startswith(("# Heading", "- item", "1. first", "| a", "<script>")) for line in md.splitlines())
+    assert "[link](" not in md and "\\[link\\](https://evil.example)" in md
+    assert "<script>" not in to_html(doc) and "&lt;script&gt;" in to_html(doc)
+    card = json.dumps(record_cards(doc))
+    assert "[link](" not in card and "<script>" not in card
+    text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(render_pdf(doc))).pages)
+    assert "<script>x</script> [link](https://evil.example)" in text  # drawn as typed, not as markup

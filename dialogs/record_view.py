@@ -189,14 +189,14 @@ async def _invitations(ctx: _Context, d: Discussion) -> list[Entry]:
         if i.responded_at and i.status != "pending":
             answer += f", {ctx.when(i.responded_at)}"
         # An answer given by phone or e-mail and recorded by the chair, or read from the calendar.
-        recorder = await queries.person(ctx.session, getattr(i, "recorded_by_person_id", None))
+        recorder = await queries.person(ctx.session, i.recorded_by_person_id)
         if recorder is not None:
             answer += f" (recorded by {recorder.name})"
-        elif getattr(i, "answer_source", None) == "calendar":
+        elif i.answer_source == "calendar":
             answer += " (from the calendar invitation)"
-        if getattr(i, "answer_note", None):
+        if i.answer_note:
             details.append(("Note", i.answer_note))
-        if getattr(i, "delivery", None) == "failed" and i.status == "pending":
+        if i.delivery == "failed" and i.status == "pending":
             details.append(("Invitation", "Not delivered in Teams"))
         if i.answer_reason:
             details.append(("Reason given", i.answer_reason))

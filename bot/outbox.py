@@ -179,12 +179,16 @@ class OutboxWorker:
                 pdf = await record_files.pdf_for_upload(session, self._record_services(), row.payload)
             if pdf is None:
                 raise _Permanent("the discussion of this file no longer exists")
+            await self._hold(row)  # making the PDF may have outlasted the lease
             await self._connector.upload(row.payload["upload_url"], pdf)
         except ConnectorError as e:
             await self._failed_attempt(row, e, fields)
             return
         except _Permanent as e:
             await self._give_up(row, str(e), fields)
+            return
+        except _LeaseLost:
+            log.info("lease lost before uploading; left to its new owner", extra=fields)
             return
         except Exception as e:  # e.g. the PDF could not be made: counted, so it ends, not loops
             if is_unavailable(e):

@@ -1,8 +1,8 @@
 """The record as a printable PDF (A4): the case reference and "Confidential" at the top of every
 page, "Page 2 of 5" at the bottom, rendered from the same `RecordDoc` as the cards and exports.
 
-reportlab is pure Python. Fonts: DejaVu Sans when the machine has it (Debian's fonts-dejavu-core:
-nearly every script a name is written in), else Bitstream Vera, which ships inside reportlab
+reportlab is pure Python. Fonts: DejaVu Sans from the machine (Debian's fonts-dejavu-core) or
+from inside matplotlib (nearly every script a name is written in), else Bitstream Vera, which ships inside reportlab
 (Latin-1 and a little more). With Vera, a character it cannot draw is printed without its accent
 (ş as s) or, failing that, as "?", and the PDF says so: the JSON export keeps the exact text.
 
@@ -11,6 +11,7 @@ Rendering is CPU work: callers run `render_pdf` in a thread (asyncio.to_thread).
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import unicodedata
 from dataclasses import dataclass
@@ -45,6 +46,13 @@ def _fonts(allow_system: bool = True) -> _Fonts:
     if allow_system:
         candidates.append(("RecordDejaVu", _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf",
                            _DEJAVU / "DejaVuSans-Oblique.ttf", None))  # fmt: skip
+    # The same DejaVu Sans ships inside matplotlib (a dependency, for the reports' charts): found
+    # by path, without importing matplotlib.
+    spec = importlib.util.find_spec("matplotlib")
+    if allow_system and spec is not None and spec.origin:
+        mpl = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
+        candidates.append(("RecordDejaVuMpl", mpl / "DejaVuSans.ttf", mpl / "DejaVuSans-Bold.ttf",
+                           mpl / "DejaVuSans-Oblique.ttf", None))  # fmt: skip
     bundled = Path(reportlab.__file__).parent / "fonts"
     candidates.append(("RecordVera", bundled / "Vera.ttf", bundled / "VeraBd.ttf", bundled / "VeraIt.ttf", "check"))
     for name, regular, bold, italic, check in candidates:

@@ -346,3 +346,17 @@ def test_typed_text_cannot_make_structure_in_any_medium() -> None:
     assert "[link](" not in card and "<script>" not in card
     text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(render_pdf(doc))).pages)
     assert "<script>x</script> [link](https://evil.example)" in text  # drawn as typed, not as markup
+
+
+def test_pdf_on_a_machine_without_dejavu_uses_the_dejavu_inside_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dialogs.record_pdf as record_pdf
+
+    monkeypatch.setattr(record_pdf, "_DEJAVU", Path("/nonexistent-fonts"))
+    record_pdf._fonts.cache_clear()
+    try:
+        assert record_pdf._fonts(True).regular == "RecordDejaVuMpl"
+        doc = RecordDoc("CR-7", (Part("Initial strategy discussion", (("Interpreter", "Łucja Wiśniewska, Ţepeş"),), ()),))
+        text = "\n".join(p.extract_text() for p in PdfReader(BytesIO(render_pdf(doc))).pages)
+        assert "Wiśniewska, Ţepeş" in text and "could not be printed" not in text
+    finally:
+        record_pdf._fonts.cache_clear()

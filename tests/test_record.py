@@ -42,7 +42,7 @@ ANSWERS: dict[str, dict[str, str]] = {
     "family": {"shared": "Mother told of the enquiry by Sam Social today at 17:00; not the police investigation."},
     "legal": {"legal": "consider", "why": "Pattern of injuries: legal planning meeting advised."},
     "contingency": {"contingency": "If mother removes the child, police to attend and CSC to seek an EPO.",
-                    "next_review": "Within 10 working days"},
+                    "next_review": "03/06/2026 10:00"},
 }  # fmt: skip
 
 NO_CODES = re.compile(r"\b(True|False|None|s47|stage 0|agency_kind)\b|\d{4}-\d{2}-\d{2}T\d{2}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-")
@@ -154,7 +154,7 @@ EXPECTED_WORDS = [
     "Mother told of the enquiry by Sam Social", "Legal planning meeting", "Pattern of injuries",
     "Child seen alone by the social worker", "Sam Social, Children's Social Care (Front Door)",
     "Hear the child's wishes and feelings", "Thu 21 May 2026, 12:00",
-    "If mother removes the child", "Within 10 working days",
+    "If mother removes the child", "Next review by", "Wed 3 Jun 2026, 10:00",
     "Police consider a single-agency S47 enough.", "Agreed a joint enquiry after discussion.", "Practitioner (stage 1 of",
     "Education Safeguarding (schools)", "LATE", "Head teacher off sick", "Late withdrawal",
     "Circulate the record by", "Thu 21 May 2026", "Initial Child Protection Conference by", "Thu 11 Jun 2026",

@@ -29,6 +29,7 @@ examples:
   SDBOT_DEV=1 sdbot serve            serve locally without authentication
   sdbot migrate                      create or upgrade the database
   sdbot export CR-1234 --format md   print the record of case CR-1234
+  sdbot export CR-1234 --format pdf --out CR-1234.pdf   the printable record
   sdbot package --out sdbot.zip      build the Teams app package to upload
   sdbot purge --dry-run              list cases past the retention period
   sdbot report --format html --out report.html   learning and assurance figures, last 3 months
@@ -49,10 +50,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default SDBOT_PORT or 3978)")
     sub.add_parser("worker", help="run only the outbox worker and the scheduler (for extra instances)")
     sub.add_parser("migrate", help="create or upgrade the database to the newest schema (Alembic)")
-    export = sub.add_parser("export", help="print the record of a case to stdout")
+    export = sub.add_parser("export", help="the record of a case: JSON, Markdown or HTML to stdout, or a PDF or Word file")
     export.add_argument("case_ref", metavar="CASE_REF")
-    export.add_argument("--format", choices=("json", "md", "html"), default="json")
-    export.add_argument("--out", help="write the record to this file (owner-only, 0600) instead of stdout")
+    export.add_argument("--format", choices=("json", "md", "html", "pdf", "docx"), default="json",
+                        help="json (CONTRACT section 6), md, html, or pdf / docx (printable A4; need --out)")
+    export.add_argument("--out", metavar="FILE", help="write to FILE (readable by you only) instead of stdout")
     package = sub.add_parser("package", help="build the Teams app package (zip) to upload to Teams")
     package.add_argument("--out", default="build/sdbot-teams-app.zip", help="where to write the zip")
     package.add_argument("--version", default="1.0.0", help="app version in the manifest")
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "export":
         from bot.export import export_case
 
-        return asyncio.run(export_case(settings, args.case_ref, args.format, Path(args.out) if args.out else None))
+        return asyncio.run(export_case(settings, args.case_ref, args.format, args.out))
     if args.command == "package":
         return _package(settings, Path(args.out), args.version)
     if args.command == "check":

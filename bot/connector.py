@@ -138,6 +138,21 @@ class ConnectorClient:
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as e:
             raise ConnectorError(f"{method} {url} failed: {type(e).__name__}: {e}") from e
 
+    async def upload(self, url: str, data: bytes) -> None:
+        """PUT a whole file to the upload URL of an accepted file consent card (a pre-authorised
+        OneDrive upload session: no bot token goes there). The URL stays out of errors and logs."""
+        size = len(data)
+        headers = {"Content-Range": f"bytes 0-{size - 1}/{size}", "Content-Length": str(size)}
+        try:
+            async with self._session.put(url, data=data, headers=headers,
+                                         timeout=aiohttp.ClientTimeout(total=60)) as response:  # fmt: skip
+                text = await response.text()
+                if response.status >= 400:
+                    raise ConnectorError(f"file upload answered {response.status}: {text[:200]}", status=response.status,
+                                         retry_after=_retry_after(response.headers.get("Retry-After")))  # fmt: skip
+        except (aiohttp.ClientError, TimeoutError, ConnectionError) as e:
+            raise ConnectorError(f"file upload failed: {type(e).__name__}") from e
+
     @staticmethod
     def _base(service_url: str) -> str:
         return service_url.rstrip("/")
@@ -160,3 +175,10 @@ class ConnectorClient:
         if not conversation_id:
             raise ConnectorError("create conversation answered without an id", status=502)
         return conversation_id, data.get("activityId")
+
+
+def _retry_after(header: str | None) -> float | None:
+    try:
+        return max(0.0, float(header)) if header else None
+    except ValueError:
+        return None

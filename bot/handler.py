@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs import router
 from dialogs.services import Services
-from dialogs.types import Actor, CardAction, CardReply, Command, Where
+from dialogs.types import Actor, CardAction, CardReply, Command, FileConsent, Where
 from storage import activities, outbox
 from storage.db import DatabaseUnavailable, is_unavailable, touched_discussions, transaction
 from storage.models import utcnow
@@ -168,6 +168,8 @@ class StrategyDiscussionBot(TeamsActivityHandler):
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse:
         activity = turn_context.activity
+        if activity.name == "fileConsent/invoke":  # the record's PDF: see _file_consent below
+            return await self._file_consent(activity)
         if activity.name != "adaptiveCard/action":
             # Only Universal Actions are ours (the SDK would answer 501 to the rest): say so plainly.
             log.info("unsupported invoke", extra={"invoke": str(activity.name)[:MAX_VERB]})
@@ -232,3 +234,38 @@ class StrategyDiscussionBot(TeamsActivityHandler):
         self._on_enqueued(touched_discussions(session))
         log.info("card action", extra={"verb": verb, "actor": actor.aad_object_id, "status": body["statusCode"]})
         return body
+
+    # Files: a person's Allow or Decline on the record's file consent card ---------------------
+
+    async def _file_consent(self, activity: Activity) -> InvokeResponse:
+        """Teams' `fileConsent/invoke`. Answered 200 at once: the upload itself is an outbox row
+        the worker delivers (and retries) after this answer."""
+        value = activity.value if isinstance(activity.value, dict) else {}
+        context, upload = value.get("context"), value.get("uploadInfo")
+        request = FileConsent(
+            actor=actor_of(activity),
+            where=where_of(activity),
+            action=str(value.get("action") or "")[:16],
+            context=context if isinstance(context, dict) else {},
+            upload_info=upload if isinstance(upload, dict) else {},
+            activity_id=activity.id,
+            now=self._clock(),
+        )
+        key = processed_key(activity)
+        try:
+            async with transaction(self._factory) as session:
+                if key and not await activities.mark_processed(session, key):
+                    return InvokeResponse(status=200, body={})
+                await self._remember(session, activity, request.where, request.actor)
+                await router.handle_file_consent(session, self._services, request)
+        except IntegrityError:  # the same answer handled concurrently elsewhere
+            return InvokeResponse(status=200, body={})
+        except Exception as e:  # rolled back: Teams may send the answer again
+            if is_unavailable(e):
+                log.warning("database unavailable: file consent not handled", extra={"error": type(e).__name__})
+                return InvokeResponse(status=503, body={})
+            log.exception("file consent failed", extra={"activity": activity.id})
+            return InvokeResponse(status=500, body={})
+        self._on_enqueued()
+        log.info("file consent", extra={"action": request.action, "actor": request.actor.aad_object_id})
+        return InvokeResponse(status=200, body={})

@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.connector import ConnectorClient, ConnectorError
 from bot.settings import Settings
-from dialogs import notify
+from dialogs import notify, record_files
 from dialogs.services import Services
+from procedure import load_profile
 from storage import outbox as q
 from storage.db import is_unavailable, transaction
 from storage.models import OutboxMessage, utcnow
@@ -88,6 +89,7 @@ class OutboxWorker:
         self._backoff_base = backoff_base
         # For the roster a delivery change redraws: the rules in force and business time.
         self._services = services
+        self._record_rules: Services | None = None
         self._business_clock = business_clock
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._wake = asyncio.Event()
@@ -150,6 +152,9 @@ class OutboxWorker:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         fields = {"outbox_id": row.id, "op": row.op, "purpose": row.purpose, "attempt": row.attempts + 1}
+        if row.op == record_files.UPLOAD_OP:
+            await self._deliver_upload(row, fields)
+            return
         try:
             conversation_id, activity_id, service_url = await self._send(row)
         except ConnectorError as e:
@@ -165,6 +170,46 @@ class OutboxWorker:
             await q.settle_sent(session, row.id, self.owner, conversation_id, activity_id, service_url)
             await self._delivery_changed(session, row.id)
         log.info("delivered", extra={**fields, "conversation": conversation_id, "activity": activity_id})
+
+    async def _deliver_upload(self, row: OutboxMessage, fields: dict[str, Any]) -> None:
+        """A file a person allowed (the record's PDF): made fresh, PUT to the upload URL, then the
+        file card and the audit entry in one transaction. Retried like any delivery."""
+        try:
+            async with self._factory() as session:
+                pdf = await record_files.pdf_for_upload(session, self._record_services(), row.payload)
+            if pdf is None:
+                raise _Permanent("the discussion of this file no longer exists")
+            await self._hold(row)  # making the PDF may have outlasted the lease
+            await self._connector.upload(row.payload["upload_url"], pdf)
+        except ConnectorError as e:
+            await self._failed_attempt(row, e, fields)
+            return
+        except _Permanent as e:
+            await self._give_up(row, str(e), fields)
+            return
+        except _LeaseLost:
+            log.info("lease lost before uploading; left to its new owner", extra=fields)
+            return
+        except Exception as e:  # e.g. the PDF could not be made: counted, so it ends, not loops
+            if is_unavailable(e):
+                raise  # a database outage: the worker's loop waits it out, and the lease returns the row
+            log.exception("file upload failed", extra=fields)
+            await self._failed_attempt(row, ConnectorError(f"could not make or send the file: {type(e).__name__}"), fields)
+            return
+        async with transaction(self._factory) as session:
+            await q.settle_sent(session, row.id, self.owner, "", None, "")
+            await record_files.pdf_uploaded(session, row.target, row.payload, self._clock())
+        log.info("file uploaded", extra={**fields, "bytes": len(pdf)})
+        self.wake()
+
+    def _record_services(self) -> Services:
+        # The rules and time zone a record is rendered with (built from the settings when the
+        # worker was given none).
+        if self._services is not None:
+            return self._services
+        if self._record_rules is None:
+            self._record_rules = Services.build(load_profile(self._settings.profile or None), self._settings.timezone)
+        return self._record_rules
 
     async def _failed_attempt(self, row: OutboxMessage, e: ConnectorError, fields: dict[str, Any]) -> None:
         attempts = row.attempts + 1

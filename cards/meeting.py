@@ -1,5 +1,5 @@
-"""Cards for the discussion itself: the attendees' meeting card, the chair's agenda steps,
-an action for its owner, and the record for the chair to approve."""
+"""Cards for the discussion itself: the attendees' meeting card, the chair's agenda steps and
+an action for its owner (the record's cards are in cards/record.py)."""
 
 from __future__ import annotations
 
@@ -189,43 +189,4 @@ def action_card(view: ActionView) -> dict[str, Any]:
         ]},
     ]  # fmt: skip
     actions = [] if view.status == "done" else [execute("Mark done", "action_done", {"action_id": view.action_id}, "positive")]
-    return card(body, actions)
-
-
-@dataclass(frozen=True)
-class RecordView:
-    discussion_id: str
-    case_ref: str
-    held_at: datetime | None
-    decisions: list[tuple[str, str, str]]  # (topic, outcome, rationale)
-    actions: list[tuple[str, str, datetime]]  # (what, owner, due)
-    disagreements: list[str]
-    circulate_by: datetime | None
-    icpc_by: datetime | None
-    recipients: list[str]
-    circulated_at: datetime | None
-    approvable: bool
-
-
-def record_card(view: RecordView) -> dict[str, Any]:
-    body: list[dict[str, Any]] = [
-        text(f"Record of the strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
-        text("CONFIDENTIAL: a professionals' meeting. Do not share without the chair's permission (SX 6.6).",
-              color="Attention", size="Small"),
-        {"type": "FactSet", "facts": [
-            {"title": "Held", "value": fmt_when(view.held_at)},
-            {"title": "Circulate by", "value": fmt_when(view.circulate_by)},
-            {"title": "ICPC by", "value": fmt_when(view.icpc_by) if view.icpc_by else "no S47: no ICPC"},
-            {"title": "Circulated", "value": fmt_when(view.circulated_at) if view.circulated_at else "not yet"},
-        ]},
-        text("Decisions", weight="Bolder"),
-    ]  # fmt: skip
-    body += [text(f"• {t}: **{o}**. {escape_markdown(r)}", size="Small") for t, o, r in view.decisions] or [text("none", isSubtle=True)]
-    body.append(text("Actions", weight="Bolder"))
-    body += [text(f"• {escape_markdown(w)} ({o}, due {fmt_when(d)})", size="Small") for w, o, d in view.actions] or [text("none", isSubtle=True)]
-    if view.disagreements:
-        body.append(text("Professional disagreements", weight="Bolder"))
-        body += [text(f"• {escape_markdown(x)}", size="Small") for x in view.disagreements]
-    body.append(text("Goes to: " + ", ".join(view.recipients), isSubtle=True, size="Small"))
-    actions = [execute("Approve circulation", "approve_circulation", {"discussion_id": view.discussion_id}, "positive")] if view.approvable else []
     return card(body, actions)

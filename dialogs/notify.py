@@ -73,6 +73,11 @@ async def delivery_failed(session: AsyncSession, row: OutboxMessage, services: S
     for an invitation, who to phone and how to record their answer."""
     if row.purpose.startswith("delivery_failure") or not row.discussion_id:
         return
+    if row.op == "upload":  # the record's PDF: whoever chose Allow hears it, where they chose it
+        await outbox.enqueue(session, target=row.target, discussion_id=row.discussion_id, purpose="delivery_failure",
+                             payload={"type": "message", "text": f"Not downloaded: the PDF could not be saved to your "
+                                      f"OneDrive ({_reason(row.last_error)}). Press Download PDF on the record again."})  # fmt: skip
+        return
     d = await queries.discussion_with_invitations(session, row.discussion_id)
     if d is None:
         return

@@ -8,22 +8,21 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from cards.meeting import ActionView, RecordView, action_card, record_card
+from cards.meeting import ActionView, action_card
+from cards.record import RecordButton, record_cards
 from dialogs import parse, replies
+from dialogs.access import may_see
 from dialogs.meeting import refresh_meeting_cards
 from dialogs.parse import InputError
+from dialogs.record_view import record_doc
 from dialogs.review import plan_next_review
 from dialogs.roster import refresh_roster
 from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
 from dialogs.types import CardAction, CardReply, Command
-from procedure import DECISION_TOPICS, circulate_by, icpc_by
+from procedure import circulate_by, icpc_by
 from storage import outbox, queries
 from storage.models import Discussion, Person
-
-
-def _outcome_label(topic: str, outcome: str) -> str:
-    return dict(DECISION_TOPICS.get(topic, ())).get(outcome, outcome)
 
 
 async def recipients(session: AsyncSession, d: Discussion) -> list[Person]:
@@ -51,21 +50,19 @@ async def recipients(session: AsyncSession, d: Discussion) -> list[Person]:
     return list(chosen.values())
 
 
-async def record_view(session: AsyncSession, services: Services, d: Discussion, approvable: bool) -> dict[str, Any]:
-    parts = await queries.record_parts(session, d.id)
+async def record_view(session: AsyncSession, services: Services, d: Discussion, approvable: bool,
+                      downloadable: bool = True) -> list[dict[str, Any]]:  # fmt: skip
+    """The record's cards (one, or several when it is too large for one message), built from the
+    same model as the exports; the buttons are on the last card."""
+    doc = await record_doc(session, services, [d])
     people = await recipients(session, d)
-    return record_card(RecordView(
-        discussion_id=d.id, case_ref=d.case_ref,
-        held_at=services.local(d.started_at) if d.started_at else None,
-        decisions=[(x.topic, _outcome_label(x.topic, x.outcome), x.rationale) for x in parts["decisions"]],
-        actions=[(a.what, a.owner_name, services.local(a.due)) for a in parts["actions"]],
-        disagreements=[f"{g.raised_by_name}: {g.about[:200]}" for g in parts["disagreements"]],
-        circulate_by=services.local(d.circulate_by) if d.circulate_by else None,
-        icpc_by=services.local(d.icpc_by) if d.icpc_by else None,
-        recipients=[p.name for p in people],
-        circulated_at=services.local(d.circulated_at) if d.circulated_at else None,
-        approvable=approvable,
-    ))  # fmt: skip
+    buttons = []
+    if approvable:
+        buttons.append(RecordButton("Approve circulation", "approve_circulation", {"discussion_id": d.id}, "positive"))
+    if downloadable:
+        buttons.append(RecordButton("Download PDF", "record_pdf", {"discussion_id": d.id}))
+    said = "Circulated to" if d.circulated_at else "Goes to"
+    return record_cards(doc, buttons, [f"{said}: " + ", ".join(p.name for p in people)])
 
 
 async def close_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
@@ -106,8 +103,8 @@ async def close_command(session: AsyncSession, services: Services, cmd: Command,
                             circulate_by=d.circulate_by, icpc_by=d.icpc_by)  # fmt: skip
         await refresh_roster(session, services, d, cmd.now)
         await refresh_meeting_cards(session, services, d)  # attendees' cards now say "Closed"
-    await replies.card(session, cmd.where, await record_view(session, services, d, d.circulated_at is None),
-                       discussion_id=d.id, purpose="record")  # fmt: skip
+    for record_card in await record_view(session, services, d, d.circulated_at is None):
+        await replies.card(session, cmd.where, record_card, discussion_id=d.id, purpose="record")
 
 
 async def approve_circulation(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
@@ -120,18 +117,24 @@ async def approve_circulation(session: AsyncSession, services: Services, act: Ca
         return CardReply(card=cards.error_card("Not closed yet", f"Type 'close {d.case_ref}' first."))
     if d.circulated_at is None:
         d.circulation_approved_at = d.circulated_at = act.now
-        card = await record_view(session, services, d, approvable=False)
         sent_to = []
+        # The PDF only for those with a need to know (the chair and the invited agencies).
+        variants = {True: await record_view(session, services, d, approvable=False),
+                    False: await record_view(session, services, d, approvable=False, downloadable=False)}  # fmt: skip
         for p in await recipients(session, d):
             if p.teams_id and p.id != d.chair_person_id:
-                await outbox.enqueue(session, target=person_target(p), payload=replies.card_activity(card),
-                                     message_key=f"record:{d.id}:{p.id}", discussion_id=d.id, purpose="record")  # fmt: skip
+                copies = variants[await may_see(session, d, p)]
+                for n, copy in enumerate(copies, 1):
+                    key = f"record:{d.id}:{p.id}" + (f":{n}" if n > 1 else "")
+                    await outbox.enqueue(session, target=person_target(p), payload=replies.card_activity(copy),
+                                         message_key=key, discussion_id=d.id, purpose="record")  # fmt: skip
                 sent_to.append(p.id)
         # What left, to whom (person ids), why: the record is shared on the chair's approval.
         await queries.audit(session, "circulated", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
                             discussion=d, conversation_id=act.where.conversation_id, at=act.now,
                             shared="record", recipients=sent_to, why="circulation approved by the chair")  # fmt: skip
-    return CardReply(card=await record_view(session, services, d, approvable=False))
+    # The answer replaces the pressed card: the last one, where the buttons are.
+    return CardReply(card=(await record_view(session, services, d, approvable=False))[-1])
 
 
 async def action_done(session: AsyncSession, services: Services, act: CardAction) -> CardReply:

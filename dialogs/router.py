@@ -7,10 +7,22 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from dialogs import agenda, cases, convene, meeting, record, replies, report, review, rsvp, status
+from dialogs import (
+    agenda,
+    cases,
+    convene,
+    meeting,
+    record,
+    record_files,
+    replies,
+    report,
+    review,
+    rsvp,
+    status,
+)
 from dialogs.registry import Registry
 from dialogs.services import Services
-from dialogs.types import CardAction, CardReply, Command, Where
+from dialogs.types import CardAction, CardReply, Command, FileConsent, Where
 
 log = logging.getLogger("sdbot.dialogs")
 
@@ -51,6 +63,7 @@ REGISTRY.action(meeting.resolve_disagreement, "resolve_disagreement")
 REGISTRY.action(meeting.csc_not_present, "csc_not_present")
 REGISTRY.action(record.approve_circulation, "approve_circulation")
 REGISTRY.action(record.action_done, "action_done")
+REGISTRY.action(record_files.download_pdf, "record_pdf")
 
 
 async def handle_command(session: AsyncSession, services: Services, cmd: Command) -> None:
@@ -79,6 +92,11 @@ async def handle_action(session: AsyncSession, services: Services, act: CardActi
     if flow is None:
         return CardReply(error=("UnknownAction", f"This button ({act.verb[:40]}) is not one I know."))
     return await flow(session, services, act)
+
+
+async def handle_file_consent(session: AsyncSession, services: Services, req: FileConsent) -> None:
+    """Teams' `fileConsent/invoke`: the only file the bot offers is the record's PDF."""
+    await record_files.file_consent(session, services, req)
 
 
 async def failed(session: AsyncSession, where: Where) -> None:

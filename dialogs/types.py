@@ -89,3 +89,18 @@ class Outcome:
 
     enqueued: int = 0
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class FileConsent:
+    """A person's answer to a file consent card (Teams' `fileConsent/invoke`): `accept` with
+    `upload_info` (where to put the file), or `decline`. `context` is what the card carried:
+    untrusted, like any card data."""
+
+    actor: Actor
+    where: Where
+    action: str
+    context: dict[str, Any]
+    upload_info: dict[str, Any]
+    activity_id: str | None
+    now: datetime

@@ -167,10 +167,11 @@ async def test_whole_path_convene_invite_accept_late_withdrawal_export(bot: Bot)
     [esc] = [e for e in exported["escalations"] if e["kind"] == "late_withdrawal"]
     assert esc["agency"] == "police" and esc["notified"] == [{"name": "Ina Inspector", "role": "Detective Inspector (duty)"}]
     assert esc["at"].startswith("2026-11-23T14:30")
-    for fmt, marker in (("md", "CONFIDENTIAL"), ("html", "<table>")):
+    for fmt, marker in (("md", "**CONFIDENTIAL.**"), ("html", "<h1>Strategy discussion record: CR-1234</h1>")):
         out = subprocess.run([sys.executable, "-m", "bot.cli", "export", "CR-1234", "--format", fmt],
                              capture_output=True, text=True, env=env, timeout=120)  # fmt: skip
-        assert out.returncode == 0 and marker in out.stdout and "withdrawn" in out.stdout
+        assert out.returncode == 0 and marker in out.stdout and "Withdrawn, Mon 23 Nov 2026, 14:30" in out.stdout
+        assert "LATE" in out.stdout and "Called to an incident" in out.stdout
     missing = subprocess.run([sys.executable, "-m", "bot.cli", "export", "CR-0000"], capture_output=True, text=True, env=env, timeout=120)
     assert missing.returncode == 1 and "CR-0000" in missing.stderr
     async with bot.state["factory"]() as session:

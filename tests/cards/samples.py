@@ -12,11 +12,17 @@ from cards.meeting import (
     AgendaView,
     FieldView,
     MeetingView,
-    RecordView,
     action_card,
     agenda_card,
     meeting_card,
-    record_card,
+)
+from cards.record import (
+    Entry,
+    Part,
+    RecordButton,
+    RecordDoc,
+    Section,
+    record_cards,
 )
 from dialogs.router import COMMANDS
 from procedure import CONCERNS, FLAGS, PROFESSIONAL_DIFFERENCE_STATEMENT
@@ -186,9 +192,17 @@ def common_cards() -> dict[str, dict[str, Any]]:
 
 
 def meeting_cards() -> dict[str, dict[str, Any]]:
-    record = dict(discussion_id="d-1", case_ref="CR-1234", held_at=NOW, decisions=[("s47", "S47 joint", "Unexplained injuries")],
-                  actions=[("See the child alone", "Sam Social", NOW + timedelta(days=1))], disagreements=["Pat Lead: single agency"],
-                  circulate_by=NOW + timedelta(days=1), icpc_by=NOW + timedelta(days=21), recipients=["Pat Lead", "Dr Gina GP"])  # fmt: skip
+    doc = RecordDoc("CR-1234", (Part("Initial strategy discussion, Mon 23 Nov 2026, 09:00",
+                                     (("Case reference", "CR-1234"), ("Held", "Mon 23 Nov 2026, 09:00")),
+                                     (Section("decisions", "8. Decisions", (Entry("Section 47 enquiry", "Joint with the police",
+                                                                                  (("Rationale", "Unexplained injuries"),)),)),
+                                      Section("other-children", "6. Other children"),
+                                      Section("invitations", "Invitations", (Entry("Police (MASH)", "Withdrawn", flag="Late"),)))),))  # fmt: skip
+    approve = RecordButton("Approve circulation", "approve_circulation", {"discussion_id": "d-1"}, "positive")
+    download = RecordButton("Download PDF", "record_pdf", {"discussion_id": "d-1"})
+    long_doc = RecordDoc("CR-1234", (Part("Initial strategy discussion", (("Case reference", "CR-1234"),),
+                                          (Section("information", "4. Information", tuple(Entry(f"Agency {n}", "é" * 4000)
+                                                                                          for n in range(12))),)),))  # fmt: skip
     agenda = dict(discussion_id="d-1", case_ref="CR-1234", step_count=15, step_key="risk", title="Risk", prompt="Level of risk",
                   source="GM Roles", fields=fields())  # fmt: skip
     return {
@@ -208,8 +222,10 @@ def meeting_cards() -> dict[str, dict[str, Any]]:
         "action-open": action_card(ActionView("a-1", "CR-1234", "See the child alone", "Sam Social", "CSC", NOW, "Wishes", "open")),
         "action-done": action_card(ActionView("a-1", "CR-1234", "See the child alone", "Sam Social", "CSC", NOW, "Wishes", "done", NOW)),
         **disagreement_cards(),
-        "record-approvable": record_card(RecordView(circulated_at=None, approvable=True, **record)),
-        "record-circulated": record_card(RecordView(circulated_at=NOW, approvable=False, **record)),
+        "record-approvable": record_cards(doc, [approve, download], ["Goes to: Pat Lead, Dr Gina GP"])[0],
+        "record-circulated": record_cards(doc, [download], ["Circulated to: Pat Lead, Dr Gina GP"])[0],
+        "record-no-download": record_cards(doc, [], ["Circulated to: Pat Lead"])[0],
+        **{f"record-split-{n}": c for n, c in enumerate(record_cards(long_doc, [approve, download]), 1)},
     }  # fmt: skip
 
 

@@ -341,9 +341,11 @@ IDENTIFYING = re.compile(r"child|forename|surname|first_name|last_name|full_name
 
 def test_views_have_no_field_that_could_carry_a_childs_name() -> None:
     import cards.meeting
+    import cards.record
 
-    views = {cls for module in (cards.views, cards.meeting) for cls in vars(module).values() if dataclasses.is_dataclass(cls)}
-    assert len(views) >= 13
+    views = {cls for module in (cards.views, cards.meeting, cards.record) for cls in vars(module).values()
+             if dataclasses.is_dataclass(cls)}  # fmt: skip
+    assert len(views) >= 16
     for view in views:
         for f in dataclasses.fields(view):
             assert not IDENTIFYING.search(f.name), f"{view.__name__}.{f.name}"
@@ -353,7 +355,8 @@ def test_views_have_no_field_that_could_carry_a_childs_name() -> None:
 
 
 def test_cards_are_pure_and_import_nothing_of_ours() -> None:
-    allowed = {"__future__", "dataclasses", "datetime", "typing", "collections", "cards"}
+    allowed = {"__future__", "dataclasses", "datetime", "typing", "collections", "cards",
+               "json"}  # json: a record card measures its own size (Teams' 28 KB limit)
     for path in (ROOT / "cards").glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \

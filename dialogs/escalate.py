@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from dialogs import replies
 from dialogs.services import Services
-from dialogs.targets import chair_target, person_target
+from dialogs.targets import chair_target, channel_target, person_target
 from procedure import ESCALATION_KINDS
 from storage import outbox, queries
 from storage.models import Discussion, Escalation, Invitation, Person
@@ -54,20 +54,20 @@ async def raise_escalation(
         kind_label=label, case_ref=d.case_ref, what_is_wrong=what_is_wrong, what_to_do=what_to_do,
         mentions=mentions, at=services.local(now),
     )  # fmt: skip
-    names = " ".join(f"<at>{name}</at>" for _, name in mentions)
-    ping = cards.mention_message(f"{names} escalation for {d.case_ref}: {what_is_wrong}", mentions)
-    ping["attachments"] = [cards.attachment(cards.escalation_card(view))]
+    # The ping (channel-safe: what is wrong is composed from identifiers, never typed text; a
+    # typed reason goes to the chair alone, as `chair_detail`).
+    ping = cards.channel_escalation(view)
     # Escalations go to the escalation channel; a reminder to an agency only to its own channel.
     channels = [c for c in (services.escalation_channel if to_escalation_channel else None, agency_channel) if c]
     if channels:
         for channel in dict.fromkeys(channels):
-            await outbox.enqueue(session, target={"kind": "channel", "channel_id": channel}, payload=ping,
-                                 discussion_id=d.id, purpose=f"escalation:{kind}")  # fmt: skip
+            await replies.to_channel(session, channel_target(channel), ping, discussion_id=d.id,
+                                     purpose=f"escalation:{kind}")  # fmt: skip
     else:
         for p in notify:
             if p.teams_id:
-                await outbox.enqueue(session, target=person_target(p), payload=ping,
-                                     discussion_id=d.id, purpose=f"escalation:{kind}")  # fmt: skip
+                await replies.to_channel(session, person_target(p), ping, discussion_id=d.id,
+                                         purpose=f"escalation:{kind}")  # fmt: skip
     if tell_chair:
         target = await chair_target(session, d)
         if target is not None:

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import replies, views
 from dialogs.services import Services
-from dialogs.targets import person_target
+from dialogs.targets import channel_target, person_target
 from storage import outbox, queries
 from storage.models import Discussion, Invitation
 
@@ -24,10 +24,9 @@ async def post_invitations(session: AsyncSession, services: Services, d: Discuss
         card = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {d.case_ref}")
         inv.delivery = "sending"
         if agency.channel_id:
-            await outbox.enqueue(
-                session, target={"kind": "channel", "channel_id": agency.channel_id}, payload=card,
-                message_key=f"invite:{inv.id}:channel", discussion_id=d.id, purpose="invitation",
-            )  # fmt: skip
+            await replies.to_channel(session, channel_target(agency.channel_id),
+                                     await views.invitation_for_channel(session, services, inv, now),
+                                     message_key=f"invite:{inv.id}:channel", discussion_id=d.id, purpose="invitation")  # fmt: skip
         else:
             reachable = [p for p in await queries.people_in(session, agency.id) if p.teams_id]
             for p in reachable:
@@ -54,8 +53,12 @@ async def refresh_roster(session: AsyncSession, services: Services, d: Discussio
 
 
 async def refresh_invitation(session: AsyncSession, services: Services, inv: Invitation, now: datetime) -> None:
-    """Edit every copy of an invitation card so all the agency's people see its state."""
-    payload = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {inv.discussion.case_ref}")
+    """Edit every copy of an invitation card so all the agency's people see its state; a copy in
+    a channel gets the channel's version (no typed reason)."""
+    private = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {inv.discussion.case_ref}")
+    shared = replies.channel_safe(await views.invitation_for_channel(session, services, inv, now))
     for key in await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:", discussion_id=inv.discussion_id):
-        await outbox.enqueue(session, op="update", message_key=key, payload=payload,
+        target = await outbox.target_of(session, key)
+        await outbox.enqueue(session, op="update", message_key=key,
+                             payload=shared if target is None or target.is_shared else private,
                              discussion_id=inv.discussion_id, purpose="invitation")  # fmt: skip

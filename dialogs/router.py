@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
-from dialogs import agenda, cases, convene, meeting, record, replies, report, review, rsvp, status
+from cards.channel import sent_privately_text, something_went_wrong
+from dialogs import (
+    agenda,
+    cases,
+    convene,
+    meeting,
+    parse,
+    record,
+    replies,
+    report,
+    review,
+    rsvp,
+    status,
+)
+from dialogs.parse import InputError
 from dialogs.registry import Registry
 from dialogs.services import Services
+from dialogs.targets import private_where
 from dialogs.types import CardAction, CardReply, Command, Where
 
 log = logging.getLogger("sdbot.dialogs")
@@ -53,7 +69,21 @@ REGISTRY.action(record.approve_circulation, "approve_circulation")
 REGISTRY.action(record.action_done, "action_done")
 
 
+def _case_ref_in(text: str) -> str | None:
+    """The case reference a command names, if it names a valid one (for the channel's answer)."""
+    words = text.split()
+    try:
+        return parse.case_ref(words[1]) if len(words) > 1 else None
+    except InputError:
+        return None
+
+
 async def handle_command(session: AsyncSession, services: Services, cmd: Command) -> None:
+    if cmd.where.is_shared:
+        # Typed in a channel: the channel gets a short note, the answer goes to the person's
+        # personal chat. Every flow then answers "where" it is told, which is private.
+        await replies.card(session, cmd.where, cards.sent_privately(_case_ref_in(cmd.text)))
+        cmd = replace(cmd, where=await private_where(session, cmd.actor, cmd.where), origin=cmd.where)
     word, _, rest = cmd.text.partition(" ")
     word = word.lower().strip()
     if word in ("", "help", "?", "hi", "hello"):
@@ -78,10 +108,27 @@ async def handle_action(session: AsyncSession, services: Services, act: CardActi
     flow = REGISTRY.actions.get(act.verb)
     if flow is None:
         return CardReply(error=("UnknownAction", f"This button ({act.verb[:40]}) is not one I know."))
-    return await flow(session, services, act)
+    if not act.where.is_shared:
+        return await flow(session, services, act)
+    # Pressed in a channel: the card returned replaces the pressed card for the channel, so it
+    # must be channel-safe; anything private goes to the presser's personal chat.
+    private = await private_where(session, act.actor, act.where)
+    reply = await flow(session, services, replace(act, where=private, origin=act.where))
+    if reply.error is not None:
+        return CardReply(error=reply.error)
+    if reply.channel_card is not None and reply.channel_card.card is not None:
+        return CardReply(card=reply.channel_card.card)
+    if reply.card is not None:
+        await replies.card(session, private, reply.card, purpose="reply")
+    elif reply.message:
+        await replies.text(session, private, reply.message)
+    return CardReply(message=sent_privately_text())
 
 
 async def failed(session: AsyncSession, where: Where) -> None:
+    if where.is_shared:
+        await replies.card(session, where, something_went_wrong())
+        return
     await replies.card(session, where, cards.error_card(
         "Something went wrong — nothing was changed",
         "Try again in a moment; if it keeps failing, tell your administrator.",
@@ -89,4 +136,4 @@ async def failed(session: AsyncSession, where: Where) -> None:
 
 
 async def welcome(session: AsyncSession, services: Services, where: Where) -> None:
-    await replies.card(session, where, cards.help_card(COMMANDS))
+    await replies.card(session, where, cards.channel_help(COMMANDS) if where.is_shared else cards.help_card(COMMANDS))

@@ -22,11 +22,13 @@ from dialogs import (
     rsvp,
     status,
 )
+from dialogs.access import may_see
 from dialogs.parse import InputError
 from dialogs.registry import Registry
 from dialogs.services import Services
 from dialogs.targets import private_where
 from dialogs.types import CardAction, CardReply, Command, Where
+from storage import queries
 
 log = logging.getLogger("sdbot.dialogs")
 
@@ -69,20 +71,25 @@ REGISTRY.action(record.approve_circulation, "approve_circulation")
 REGISTRY.action(record.action_done, "action_done")
 
 
-def _case_ref_in(text: str) -> str | None:
-    """The case reference a command names, if it names a valid one (for the channel's answer)."""
-    words = text.split()
+async def _case_ref_in(session: AsyncSession, cmd: Command) -> str | None:
+    """The case reference a command names, for the channel's short answer: only a case that
+    exists and that the person may see (what was typed is echoed to the channel otherwise
+    never: a mistyped case reference could be a child's name)."""
+    words = cmd.text.split()
     try:
-        return parse.case_ref(words[1]) if len(words) > 1 else None
+        ref = parse.case_ref(words[1]) if len(words) > 1 else None
     except InputError:
         return None
+    d = await queries.latest_discussion(session, ref) if ref else None
+    person = await queries.person_by_aad(session, cmd.actor.aad_object_id)
+    return ref if d is not None and await may_see(session, d, person) else None
 
 
 async def handle_command(session: AsyncSession, services: Services, cmd: Command) -> None:
     if cmd.where.is_shared:
         # Typed in a channel: the channel gets a short note, the answer goes to the person's
         # personal chat. Every flow then answers "where" it is told, which is private.
-        await replies.card(session, cmd.where, cards.sent_privately(_case_ref_in(cmd.text)))
+        await replies.card(session, cmd.where, cards.sent_privately(await _case_ref_in(session, cmd)))
         cmd = replace(cmd, where=await private_where(session, cmd.actor, cmd.where), origin=cmd.where)
     word, _, rest = cmd.text.partition(" ")
     word = word.lower().strip()

@@ -254,7 +254,7 @@ async def test_convene_by_mentioning_the_bot_in_a_channel(bot: Bot) -> None:
     await bot.say("chris", "convene CR-4321 flags school at tomorrow 10:00", channel_id="19:csc-sd@thread.tacv2")
     await bot.drain()
     [note] = [m for m in bot.connector.sent if m.conversation_id.startswith("19:csc-sd@thread.tacv2;messageid=")]
-    assert note.text == "CR-4321: sent to you in a personal chat." and not note.activity.get("attachments")
+    assert note.text == "Sent to you in a personal chat." and not note.activity.get("attachments")
     [created] = [c for c in bot.connector.created_conversations if not c.get("isGroup")]
     assert created["members"] == [{"id": "29:chris"}] and created["channelData"]["tenant"]["id"] == activities.TENANT
     [summary] = sent_to(bot, CHRIS_CHAT)

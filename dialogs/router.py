@@ -124,7 +124,7 @@ async def handle_action(session: AsyncSession, services: Services, act: CardActi
     if reply.error is not None:
         return CardReply(error=reply.error)
     if reply.channel_card is not None and reply.channel_card.card is not None:
-        return CardReply(card=reply.channel_card.card)
+        return CardReply(channel_card=reply.channel_card)
     if reply.card is not None:
         await replies.card(session, private, reply.card, purpose="reply")
     elif reply.message:

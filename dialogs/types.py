@@ -95,8 +95,9 @@ class CardReply:
     channel_card: ChannelMessage | None = None
 
     def as_invoke_body(self) -> dict[str, Any]:
-        if self.card is not None:
-            return {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": self.card}
+        card = self.card if self.card is not None else (self.channel_card.card if self.channel_card else None)
+        if card is not None:
+            return {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card}
         if self.error is not None:
             code, message = self.error
             return {

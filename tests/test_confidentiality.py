@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from bot.logs import JsonFormatter
 from bot.scheduler import Scheduler
 from dialogs.export import case_record
 from procedure import AGENDA
@@ -95,7 +97,8 @@ def step_values(step_key: str) -> dict[str, str]:
     return values
 
 
-async def test_nothing_typed_reaches_a_channel_and_all_of_it_reaches_people(bot: Bot) -> None:
+async def test_nothing_typed_reaches_a_channel_and_all_of_it_reaches_people(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)  # production's level: nothing typed may be logged either
     run = Driver(bot)
     bot.clock.set(datetime(2026, 5, 20, 9, 0, tzinfo=LONDON))
 
@@ -191,6 +194,9 @@ async def test_nothing_typed_reaches_a_channel_and_all_of_it_reaches_people(bot:
     assert any("Mark done" in json.dumps(r.body) for r in channel_requests)
     assert any((r.conversation_id or "").startswith("19:escalations") or "19:escalations" in json.dumps(r.body)
                for r in channel_requests)  # fmt: skip
+
+    logged = [json.loads(JsonFormatter().format(r)) for r in caplog.records]
+    assert len(logged) > 50 and not any(leaks(entry) for entry in logged)
 
     # ...and it all reached people, privately.
     chris = personal_text(bot, "29:chris")
@@ -296,3 +302,20 @@ def test_a_target_knows_whether_it_is_shared() -> None:
     assert Target.from_json(Target.channel(POLICE).to_json()) == Target.channel(POLICE)
     with pytest.raises(ValueError):
         Target("channel")
+
+
+async def test_the_handler_never_answers_a_channel_press_with_a_private_card(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dialogs import router
+    from dialogs.types import CardReply
+
+    async def careless(session: Any, services: Any, act: Any) -> CardReply:  # a router gone wrong
+        return CardReply(card={"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": marker("x")}]})
+
+    monkeypatch.setattr(router, "handle_action", careless)
+    status, body = await bot.click("pat", "status", {"discussion_id": "x"}, f"{POLICE};messageid=5")
+    assert status == 200 and body["statusCode"] == 400 and not leaks(body)
+    # In a personal chat the same card is fine.
+    status, body = await bot.click("pat", "status", {"discussion_id": "x"})
+    assert status == 200 and leaks(body)

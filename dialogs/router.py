@@ -85,7 +85,13 @@ async def _case_ref_in(session: AsyncSession, cmd: Command) -> str | None:
     return ref if d is not None and await may_see(session, d, person) else None
 
 
+HELP_WORDS = ("", "help", "?", "hi", "hello")
+
+
 async def handle_command(session: AsyncSession, services: Services, cmd: Command) -> None:
+    if cmd.where.is_shared and cmd.text.partition(" ")[0].lower().strip() in HELP_WORDS:
+        await replies.card(session, cmd.where, cards.channel_help(COMMANDS))  # the same for everyone
+        return
     if cmd.where.is_shared:
         # Typed in a channel: the channel gets a short note, the answer goes to the person's
         # personal chat. Every flow then answers "where" it is told, which is private.
@@ -93,7 +99,7 @@ async def handle_command(session: AsyncSession, services: Services, cmd: Command
         cmd = replace(cmd, where=await private_where(session, cmd.actor, cmd.where), origin=cmd.where)
     word, _, rest = cmd.text.partition(" ")
     word = word.lower().strip()
-    if word in ("", "help", "?", "hi", "hello"):
+    if word in HELP_WORDS:
         await replies.card(session, cmd.where, cards.help_card(COMMANDS))
         return
     flow = REGISTRY.commands.get(word)

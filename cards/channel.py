@@ -42,7 +42,8 @@ def _card_message(content: dict[str, Any], summary: str) -> ChannelMessage:
 def channel_invitation(view: InvitationView) -> ChannelMessage:
     """The invitation as the agency's channel sees it: its state and who answered, never the
     reason typed with a decline or withdrawal (that goes to the chair only)."""
-    safe = replace(view, answer_reason=None, private_copy=False)
+    # The reason itself is replaced: the card then says only that one was given to the chair.
+    safe = replace(view, answer_reason="given to the chair" if view.answer_reason else None, private_copy=False)
     return _card_message(invitation(safe), f"Invitation: {view.case_ref}")
 
 

@@ -319,3 +319,16 @@ async def test_the_handler_never_answers_a_channel_press_with_a_private_card(
     # In a personal chat the same card is fine.
     status, body = await bot.click("pat", "status", {"discussion_id": "x"})
     assert status == 200 and leaks(body)
+
+
+def test_the_channel_builders_drop_what_a_person_typed() -> None:
+    import cards
+    from tests.cards.samples import channel_cards
+
+    built = channel_cards()
+    assert len(built) == 5
+    assert "Court" not in json.dumps(built["channel-invitation-withdrawn"])  # the withdrawal reason
+    assert "A reason was given to the chair" in json.dumps(built["channel-invitation-withdrawn"])
+    assert "Wishes" not in json.dumps(built["channel-action"])  # the action's purpose
+    assert "See the child alone" in json.dumps(built["channel-action"]) and "Mark done" in json.dumps(built["channel-action"])
+    assert cards.sent_privately("CR-1").activity == {"type": "message", "text": "CR-1: sent to you in a personal chat."}

@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs import replies, views
 from dialogs.services import Services
-from dialogs.targets import channel_target, person_target
+from dialogs.targets import chair_target, channel_target, person_target
 from storage import outbox, queries
 from storage.models import Discussion, Invitation
 
@@ -41,6 +41,18 @@ async def post_invitations(session: AsyncSession, services: Services, d: Discuss
 async def refresh_roster(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
     """Edit the chair's roster card in place (never re-post it)."""
     if not d.roster_message_key or not await outbox.was_sent_under(session, d.roster_message_key):
+        return
+    where = await outbox.target_of(session, d.roster_message_key)
+    if where is not None and where.is_shared:
+        # A roster left in a channel by an earlier version: it is not edited (it would show
+        # reasons); the chair gets a new one in a personal chat, which is kept up to date.
+        chair = await chair_target(session, d)
+        if chair is None:
+            return
+        n = int(d.roster_message_key.rsplit(":", 1)[1]) + 1 if d.roster_message_key.rsplit(":", 1)[-1].isdigit() else 1
+        d.roster_message_key = f"roster:{d.id}:{n}"
+        await outbox.enqueue(session, target=chair, message_key=d.roster_message_key, discussion_id=d.id, purpose="roster",
+                             payload=replies.card_activity(await views.roster_card(session, services, d, now), "Roster"))  # fmt: skip
         return
     await outbox.enqueue(
         session,

@@ -332,3 +332,31 @@ def test_the_channel_builders_drop_what_a_person_typed() -> None:
     assert "Wishes" not in json.dumps(built["channel-action"])  # the action's purpose
     assert "See the child alone" in json.dumps(built["channel-action"]) and "Mark done" in json.dumps(built["channel-action"])
     assert cards.sent_privately("CR-1").activity == {"type": "message", "text": "CR-1: sent to you in a personal chat."}
+
+
+async def test_a_roster_left_in_a_channel_by_an_earlier_version_is_replaced_privately(bot: Bot) -> None:
+    from storage.models import Discussion, SentMessage
+
+    await bot.say("chris", "convene CR-7003 at today 15:00")
+    await bot.drain()
+    summary = [m for m in bot.connector.sent if m.conversation_id == CHRIS_CHAT][-1]
+    data = verb_data(summary.activity, "send_invitations")
+    await bot.click("chris", "send_invitations", data, CHRIS_CHAT)
+    await bot.drain()
+    factory = bot.state["factory"]
+    async with transaction(factory) as session:  # as the earlier version left it: the roster in a channel thread
+        d = await session.get(Discussion, data["discussion_id"])
+        assert d is not None
+        thread = f"{CSC};messageid=42"
+        d.roster_message_key = f"roster:{d.id}:7"
+        session.add(OutboxMessage(target={"kind": "conversation", "conversation_id": thread}, order_key=f"conv:{thread}",
+                                  payload={"type": "message"}, message_key=d.roster_message_key, status="sent",
+                                  purpose="roster"))  # fmt: skip
+        session.add(SentMessage(key=d.roster_message_key, conversation_id=thread, activity_id="42",
+                                service_url=bot.connector.url))  # fmt: skip
+    police = [m for m in bot.connector.sent if m.conversation_id.startswith(POLICE)][-1]
+    await bot.click("pat", "decline", {**verb_data(police.activity, "decline"), "decline_reason": marker("old")},
+                    police.conversation_id)  # fmt: skip
+    await bot.drain()
+    assert not any(leaks(r.body) for r in shared_requests(bot))
+    assert seen("old", personal_text(bot, "29:chris"))  # a new roster, in the chair's personal chat

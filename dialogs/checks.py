@@ -317,6 +317,7 @@ class DisagreementsDue:
             what_is_wrong=f"A professional disagreement raised by {g.raised_by_name} was not resolved at "
                           f"{stages[g.stage_index]} level by {escalate.at_text(services, g.resolve_by)}.",
             what_to_do=f"Now for the {stages[next_index]} level: resolve it and tell the chair, who records it.",
+            private_detail=f"What it is about: {g.about[:1000]}",  # to those who must resolve it, privately
             now=now,
         )  # fmt: skip
         if raised:

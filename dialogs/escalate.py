@@ -38,8 +38,13 @@ async def raise_escalation(
     agency_channel: str | None = None,
     to_escalation_channel: bool = True,
     chair_detail: str | None = None,
+    private_detail: str | None = None,
 ) -> bool:
-    """Record and send one escalation; False when it was raised before (by anyone)."""
+    """Record and send one escalation; False when it was raised before (by anyone).
+
+    The ping (in a channel) says what is wrong in the bot's words; anything typed that the
+    chair (`chair_detail`) or the people notified (`private_detail`) need goes to their
+    personal chats only."""
     if await queries.escalation_exists(session, dedupe_key):
         return False
     notified = [{"name": p.name, "role": p.role, "person_id": p.id} for p in notify]
@@ -68,6 +73,13 @@ async def raise_escalation(
             if p.teams_id:
                 await replies.to_channel(session, person_target(p), ping, discussion_id=d.id,
                                          purpose=f"escalation:{kind}")  # fmt: skip
+    if private_detail:
+        for p in notify:
+            if p.teams_id and p.id != d.chair_person_id:
+                notice = cards.notice_card(f"{d.case_ref}: {label}", [what_is_wrong, private_detail, what_to_do],
+                                           style="attention")  # fmt: skip
+                await outbox.enqueue(session, target=person_target(p), payload=replies.card_activity(notice),
+                                     discussion_id=d.id, purpose=f"escalation:{kind}:detail")  # fmt: skip
     if tell_chair:
         target = await chair_target(session, d)
         if target is not None:

@@ -147,6 +147,7 @@ async def test_nothing_typed_reaches_a_channel_and_all_of_it_reaches_people(bot:
     await run.say_in(CSC, "chris", "start CR-7001")
     await run.press_in(HEALTH, "hana", "info_add", {"discussion_id": did, "info": marker("info")})
     await run.press_in(POLICE, "pat", "disagree", {"discussion_id": did, "about": marker("disagree")})
+    await run.press_in(HEALTH, "hana", "disagree", {"discussion_id": did, "about": marker("unresolved")})
 
     # The whole agenda, pressed in the CSC channel, a marker in every free-text answer.
     for step in AGENDA:
@@ -167,7 +168,8 @@ async def test_nothing_typed_reaches_a_channel_and_all_of_it_reaches_people(bot:
         await run.press_in(CSC, "chris", "agenda_next", data)
     await run.press_in(CSC, "chris", "agenda_back", {"discussion_id": did, "step": "information"})
     disagreement = [m.activity for m in bot.connector.sent if m.conversation_id == CHRIS_CHAT]
-    resolve = verb_data(disagreement, "resolve_disagreement")
+    resolve = [verb_data(a, "resolve_disagreement") for a in disagreement
+               if "resolve_disagreement" in json.dumps(a) and seen("disagree", json.dumps(a).lower())][0]
     await run.press_in(CSC, "chris", "resolve_disagreement", {**resolve, "resolution": marker("resolution")})
     action = [m for m in bot.connector.sent if m.conversation_id.startswith(POLICE) and "action_done" in json.dumps(m.activity)][-1]
     body = await run.press_in(POLICE, "pat", "action_done", verb_data(action.activity, "action_done"))
@@ -204,6 +206,9 @@ async def test_nothing_typed_reaches_a_channel_and_all_of_it_reaches_people(bot:
                   "rationale-medical", "reason-reason", "resolution"):  # fmt: skip
         assert seen(field, chris), field
     assert seen("purpose", personal_text(bot, "29:pat"))  # the action's owner
+    # The unresolved disagreement went up a level: the leads who must resolve it are told what
+    # it is about privately (the ping in the escalation channel names only who raised it).
+    assert seen("unresolved", personal_text(bot, "29:hugo")) and seen("unresolved", personal_text(bot, "29:dee"))
     assert seen("rationale-s47", personal_text(bot, "29:hana"))  # the circulated record
     async with bot.state["factory"]() as session:
         record = json.dumps(await case_record(session, "CR-7001", LONDON))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import cards
 from dialogs import replies, views
 from dialogs.services import Services
 from dialogs.targets import chair_target, channel_target, person_target
@@ -64,13 +66,19 @@ async def refresh_roster(session: AsyncSession, services: Services, d: Discussio
     )
 
 
-async def refresh_invitation(session: AsyncSession, services: Services, inv: Invitation, now: datetime) -> None:
+async def refresh_invitation(session: AsyncSession, services: Services, inv: Invitation,
+                             now: datetime) -> tuple[dict[str, Any], cards.ChannelMessage] | None:  # fmt: skip
     """Edit every copy of an invitation card so all the agency's people see its state; a copy in
     a channel gets the channel's version (no typed reason)."""
-    private = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {inv.discussion.case_ref}")
-    shared = replies.channel_safe(await views.invitation_for_channel(session, services, inv, now))
-    for key in await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:", discussion_id=inv.discussion_id):
+    keys = await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:", discussion_id=inv.discussion_id)
+    if not keys:
+        return None
+    private_card, channel_message = await views.invitation_cards(session, services, inv, now)
+    private = replies.card_activity(private_card, f"Invitation: {inv.discussion.case_ref}")
+    shared = replies.channel_safe(channel_message)
+    for key in keys:
         target = await outbox.target_of(session, key)
         await outbox.enqueue(session, op="update", message_key=key,
                              payload=shared if target is None or target.is_shared else private,
                              discussion_id=inv.discussion_id, purpose="invitation")  # fmt: skip
+    return private_card, channel_message  # the caller answers the press with them

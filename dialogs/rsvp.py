@@ -199,5 +199,5 @@ async def record_answer(session: AsyncSession, services: Services, act: CardActi
 
 async def _invitation_reply(session: AsyncSession, services: Services, inv: Invitation, act: CardAction) -> CardReply:
     """The pressed invitation, updated; a press in the agency's channel gets the channel's version."""
-    return CardReply(card=await views.invitation_card(session, services, inv, act.now),
-                     channel_card=await views.invitation_for_channel(session, services, inv, act.now))  # fmt: skip
+    private, for_channel = await views.invitation_cards(session, services, inv, act.now)
+    return CardReply(card=private, channel_card=for_channel)

@@ -135,6 +135,14 @@ async def invitation_for_channel(
     return cards.channel_invitation(await invitation_view(session, services, inv, now))
 
 
+async def invitation_cards(
+    session: AsyncSession, services: Services, inv: Invitation, now: datetime
+) -> tuple[dict, cards.ChannelMessage]:
+    """Both versions from one view (one set of queries): personal chat, and channel."""
+    view = await invitation_view(session, services, inv, now)
+    return cards.invitation(view), cards.channel_invitation(view)
+
+
 async def invitation_view(
     session: AsyncSession, services: Services, inv: Invitation, now: datetime
 ) -> cards.InvitationView:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from cards.common import attachment, help_card, mention_message
+from cards.common import attachment, help_card, mention_message, notice_card
 from cards.invitation import invitation
 from cards.meeting import ActionView, action_card
 from cards.roster import escalation_card
@@ -60,6 +60,25 @@ def channel_escalation(view: EscalationView) -> ChannelMessage:
     ping = mention_message(f"{names} escalation for {view.case_ref}: {view.what_is_wrong}", view.mentions)
     ping["attachments"] = [attachment(escalation_card(view))]
     return ChannelMessage(ping)
+
+
+@dataclass(frozen=True)
+class DigestView:
+    """The daily digest: case references at risk by risk, and counts; nothing else."""
+
+    title: str  # e.g. "Daily digest Tue 24 Nov: 2 case(s) at risk"
+    at_risk: list[tuple[str, list[str]]]  # (risk label, case references)
+    limit_note: str | None = None
+    any_at_risk: bool = False
+
+
+def channel_digest(view: DigestView) -> ChannelMessage:
+    lines = [f"{label[:1].upper()}{label[1:]}: {len(refs)} — {', '.join(dict.fromkeys(refs))}"
+             for label, refs in view.at_risk if refs] or ["No case is at risk."]  # fmt: skip
+    if view.limit_note:
+        lines.append(view.limit_note)
+    content = notice_card(view.title, lines, style="attention" if view.any_at_risk else "good")
+    return _card_message(content, view.title)
 
 
 def channel_help(commands: list[tuple[str, str]]) -> ChannelMessage:

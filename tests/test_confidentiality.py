@@ -331,7 +331,7 @@ def test_the_channel_builders_drop_what_a_person_typed() -> None:
     from tests.cards.samples import channel_cards
 
     built = channel_cards()
-    assert len(built) == 5
+    assert len(built) == 6
     assert "Court" not in json.dumps(built["channel-invitation-withdrawn"])  # the withdrawal reason
     assert "A reason was given to the chair" in json.dumps(built["channel-invitation-withdrawn"])
     assert "Wishes" not in json.dumps(built["channel-action"])  # the action's purpose

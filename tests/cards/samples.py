@@ -224,6 +224,9 @@ def channel_cards() -> dict[str, dict[str, Any]]:
         "channel-escalation": cards.channel_escalation(cards.EscalationView("CSC absent", "CR-1234", "CSC is not present.",
                                                                             "Send a CSC manager now.", [("29:dee", "Dee Duty")], NOW)),
         "channel-help": cards.channel_help(COMMANDS),
+        "channel-digest": cards.channel_digest(cards.DigestView("Daily digest Tue 24 Nov: 2 case(s) at risk",
+                                                                [("inquorate", ["CR-1", "CR-2"]), ("csc absent", [])],
+                                                                "Only the newest 50 are counted.", True)),
     }  # fmt: skip
     return {name: message.card for name, message in messages.items() if message.card is not None}
 

@@ -210,6 +210,10 @@ class StrategyDiscussionBot(TeamsActivityHandler):
                         return earlier
                 await self._remember(session, activity, where, actor)
                 reply = await router.handle_action(session, self._services, request)
+                if where.is_shared and reply.card is not None:
+                    # The last line (the router answers channel presses safely): the card
+                    # returned replaces the pressed one in the channel, so never a private card.
+                    raise RuntimeError(f"a private card was about to answer a press in a channel ({verb})")
                 body = reply.as_invoke_body()
                 if key:
                     await activities.mark_processed(session, key, body)

@@ -28,6 +28,7 @@ from procedure import load_profile
 from storage import outbox as q
 from storage.db import is_unavailable, transaction
 from storage.models import OutboxMessage, utcnow
+from storage.targets import Target, is_shared_conversation
 
 log = logging.getLogger("sdbot.outbox")
 
@@ -242,16 +243,21 @@ class OutboxWorker:
         if row is not None and notify.invitation_id_of(row):
             await notify.invitation_delivery(session, row, self._services, self._business_clock())
 
-    async def _service_url(self, session: AsyncSession, target: dict[str, Any]) -> str:
-        if target.get("service_url"):
-            return str(target["service_url"])
-        ref = await q.latest_service_url(session, target.get("tenant_id") or self._settings.tenant_id or None)
+    async def _service_url(self, session: AsyncSession, target: Target) -> tuple[str, str | None]:
+        """The service URL to call, and the tenant (a 1:1 chat cannot be created without it)."""
+        tenant = target.tenant_id or self._settings.tenant_id or None
+        if target.service_url and tenant:
+            return target.service_url, tenant
+        ref = await q.latest_service_url(session, tenant)
         if ref is None:
             ref = await q.latest_service_url(session)
+        tenant = tenant or (ref.tenant_id if ref is not None else None)
+        if target.service_url:
+            return target.service_url, tenant
         if ref is not None:
-            return ref.service_url
+            return ref.service_url, tenant
         if self._settings.service_url:
-            return self._settings.service_url
+            return self._settings.service_url, tenant
         raise _Permanent("no service URL known yet: nobody has talked to the bot in this tenant")
 
     async def _hold(self, row: OutboxMessage) -> None:
@@ -274,55 +280,63 @@ class OutboxWorker:
             await asyncio.sleep(wait)
         self._limiter.record(conversation_id, time.monotonic())
 
+    @staticmethod
+    def _refuse_unless_channel_safe(row: OutboxMessage, shared: bool) -> None:
+        """The last line: whatever wrote this row, free text never goes to a shared conversation."""
+        if shared and not row.channel_safe:
+            raise _Permanent("refused: this message is not channel-safe and its conversation is shared")
+
     async def _send(self, row: OutboxMessage) -> tuple[str, str | None, str]:
-        target, payload = row.target, row.payload
+        target, payload = Target.from_json(row.target), row.payload
         async with self._factory() as session:
             if row.op == "update":
                 sent = await q.sent_message(session, row.message_key or "")
                 if sent is None:
                     raise _Permanent(f"the message to edit ({row.message_key}) was never delivered")
+                self._refuse_unless_channel_safe(row, target.is_shared or is_shared_conversation(sent.conversation_id, None))
                 await self._pace(sent.conversation_id)
                 await self._hold(row)
                 await self._connector.update(sent.service_url, sent.conversation_id, sent.activity_id, payload)
                 return sent.conversation_id, sent.activity_id, sent.service_url
-            service_url = await self._service_url(session, target)
-            tenant_id = target.get("tenant_id") or self._settings.tenant_id or None
-            kind = target["kind"]
-            if kind == "conversation":
-                conversation_id = target["conversation_id"]
-            elif kind == "channel":
+            self._refuse_unless_channel_safe(row, target.is_shared)
+            service_url, tenant_id = await self._service_url(session, target)
+            if target.kind == "conversation":
+                conversation_id = target.conversation_id or ""
+            elif target.kind == "channel":
                 # A new thread in the channel: the message is the thread's first post.
                 params = {
                     "isGroup": True,
                     "bot": {"id": self._settings.app_id or "sdbot"},
-                    "channelData": {"channel": {"id": target["channel_id"]}, **({"tenant": {"id": tenant_id}} if tenant_id else {})},
+                    "channelData": {"channel": {"id": target.channel_id}, **({"tenant": {"id": tenant_id}} if tenant_id else {})},
                     "activity": payload,
                     **({"tenantId": tenant_id} if tenant_id else {}),
                 }
-                await self._pace(f"channel:{target['channel_id']}")
+                await self._pace(f"channel:{target.channel_id}")
                 await self._hold(row)
                 conversation_id, activity_id = await self._connector.create_conversation(service_url, params)
                 return conversation_id, activity_id or conversation_id.partition(";messageid=")[2] or None, service_url
-            elif kind == "person":
-                conversation_id = await self._personal_conversation(session, target, service_url, tenant_id)
             else:
-                raise _Permanent(f"unknown target kind {kind!r}")
+                conversation_id = await self._personal_conversation(session, target, service_url, tenant_id)
+            # A person's chat, or a conversation whose stored type said personal: check the id too.
+            self._refuse_unless_channel_safe(row, is_shared_conversation(conversation_id, None))
         await self._pace(conversation_id)
         await self._hold(row)
         activity_id = await self._connector.send(service_url, conversation_id, payload)
         return conversation_id, activity_id, service_url
 
     async def _personal_conversation(
-        self, session: AsyncSession, target: dict[str, Any], service_url: str, tenant_id: str | None
+        self, session: AsyncSession, target: Target, service_url: str, tenant_id: str | None
     ) -> str:
-        aad = target.get("aad_object_id")
+        """The person's 1:1 chat with the bot; created (POST /v3/conversations) when the bot has
+        none yet, and remembered as their `user:<aad>` conversation reference."""
+        aad = target.aad_object_id
         if aad:
             ref = await q.conversation(session, f"user:{aad}")
-            if ref is not None:
+            if ref is not None and not is_shared_conversation(ref.conversation_id, ref.conversation_type):
                 return ref.conversation_id
-        teams_id = target.get("teams_id")
+        teams_id = target.teams_id
         if not teams_id:
-            raise _Permanent(f"no Teams id for person {target.get('person_id')}: the bot cannot reach them")
+            raise _Permanent(f"no Teams id for person {target.person_id}: the bot cannot reach them")
         params = {
             "isGroup": False,
             "bot": {"id": self._settings.app_id or "sdbot"},

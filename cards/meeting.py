@@ -184,7 +184,7 @@ def action_card(view: ActionView) -> dict[str, Any]:
         {"type": "FactSet", "facts": [
             {"title": "Owner", "value": f"{view.owner_name} ({view.agency_name})"},
             {"title": "Due", "value": fmt_when(view.due)},
-            {"title": "Purpose", "value": escape_markdown(view.purpose)},
+            *([{"title": "Purpose", "value": escape_markdown(view.purpose)}] if view.purpose else []),
             {"title": "Status", "value": "Done " + fmt_when(view.done_at) if view.status == "done" else "Open"},
         ]},
     ]  # fmt: skip

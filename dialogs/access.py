@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs.parse import InputError
-from dialogs.types import Actor
+from dialogs.types import Actor, CardReply
 from storage import queries
 from storage.models import Discussion, Person
 
@@ -43,3 +43,9 @@ async def may_see(session: AsyncSession, d: Discussion, person: Person | None) -
     if person.id == d.chair_person_id:
         return True
     return any(i.agency_id == person.agency_id for i in d.invitations if i.agency_id)
+
+
+def refusal(title: str, message: str) -> CardReply:
+    """A refusal: the error card in a personal chat; pressed in a channel, an error only the
+    presser sees (the pressed card stays as it is). Title and message are the bot's own words."""
+    return CardReply(card=cards.error_card(title, message), error=("Refused", f"{title}. {message}"))

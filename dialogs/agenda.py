@@ -22,7 +22,7 @@ from cards.meeting import ActionView, AgendaView, FieldView, action_card, agenda
 from dialogs import parse, replies
 from dialogs.parse import InputError
 from dialogs.services import Services
-from dialogs.targets import person_target
+from dialogs.targets import channel_target, person_target
 from dialogs.types import CardAction, CardReply
 from procedure import (
     AGENDA,
@@ -457,9 +457,19 @@ async def post_action(session: AsyncSession, services: Services, d: Discussion, 
     """Each action goes to the owner's agency channel (actions may be in channels, PROCEDURE 8)
     or, without one, to the owner's personal chat; it is edited in place when done."""
 
-    card = action_card(ActionView(action_id=row.id, case_ref=d.case_ref, what=row.what, owner_name=owner.name,
-                                  agency_name=agency_name, due=services.local(row.due), purpose=row.purpose,
-                                  status=row.status))  # fmt: skip
-    target = {"kind": "channel", "channel_id": channel_id} if channel_id else person_target(owner)
-    await outbox.enqueue(session, target=target, payload=replies.card_activity(card), message_key=f"action:{row.id}",
-                         discussion_id=d.id, purpose="action")  # fmt: skip
+    view = ActionView(action_id=row.id, case_ref=d.case_ref, what=row.what, owner_name=owner.name,
+                      agency_name=agency_name, due=services.local(row.due), purpose=row.purpose, status=row.status)  # fmt: skip
+    if channel_id:
+        await replies.to_channel(session, channel_target(channel_id), cards.channel_action(view),
+                                 message_key=f"action:{row.id}", discussion_id=d.id, purpose="action")  # fmt: skip
+        # The channel's card leaves out the purpose (typed text): the owner gets it privately.
+        if owner.teams_id:
+            notice = cards.notice_card(f"{d.case_ref}: an action for you", [
+                row.what, f"Purpose: {row.purpose}", f"Due {services.local(row.due):%a %d %b %H:%M}.",
+                f"Mark it done on the action card in {agency_name}'s channel.",
+            ])  # fmt: skip
+            await outbox.enqueue(session, target=person_target(owner), payload=replies.card_activity(notice),
+                                 discussion_id=d.id, purpose="action")  # fmt: skip
+    else:
+        await outbox.enqueue(session, target=person_target(owner), payload=replies.card_activity(action_card(view)),
+                             message_key=f"action:{row.id}", discussion_id=d.id, purpose="action")  # fmt: skip

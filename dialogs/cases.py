@@ -159,19 +159,18 @@ async def cases_command(session: AsyncSession, services: Services, cmd: Command,
 DIGEST_LIMIT = 50
 
 
-async def digest_card(session: AsyncSession, services: Services, now: datetime) -> tuple[dict, int]:
+async def digest_card(session: AsyncSession, services: Services, now: datetime) -> tuple[cards.ChannelMessage, int]:
     """Counts and case references at risk, nothing more (it goes to a channel)."""
     found = await at_risk(session, services, now, None, False, DIGEST_LIMIT)
     by_risk: dict[str, list[str]] = {key: [] for key in RISKS}
     for d, keys in found:
         for key in keys:
             by_risk[key].append(d.case_ref)
-    lines = [f"{RISKS[key][0].upper()}{RISKS[key][1:]}: {len(refs)} — {', '.join(dict.fromkeys(refs))}"
-             for key, refs in by_risk.items() if refs]  # fmt: skip
     cases_at_risk = len({d.case_ref for d, _ in found})
-    title = f"Daily digest {services.local(now):%a %d %b}: {cases_at_risk} case(s) at risk"
-    if not lines:
-        lines = ["No case is at risk."]
-    if len(found) >= DIGEST_LIMIT:
-        lines.append(f"Only the newest {DIGEST_LIMIT} are counted.")
-    return cards.notice_card(title, lines, style="attention" if found else "good"), cases_at_risk
+    view = cards.DigestView(
+        title=f"Daily digest {services.local(now):%a %d %b}: {cases_at_risk} case(s) at risk",
+        at_risk=[(RISKS[key], refs) for key, refs in by_risk.items()],
+        limit_note=f"Only the newest {DIGEST_LIMIT} are counted." if len(found) >= DIGEST_LIMIT else None,
+        any_at_risk=bool(found),
+    )
+    return cards.channel_digest(view), cases_at_risk

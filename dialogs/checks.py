@@ -16,7 +16,7 @@ import cards
 from dialogs import cases, escalate, replies
 from dialogs.meeting import send_meeting_cards_at_start_time
 from dialogs.services import Services
-from dialogs.targets import chair_target, person_target
+from dialogs.targets import chair_target, channel_target, person_target
 from dialogs.views import quorum_of
 from procedure import answer_by, disagreement_resolve_by, ladder
 from storage import due, outbox, queries
@@ -317,6 +317,7 @@ class DisagreementsDue:
             what_is_wrong=f"A professional disagreement raised by {g.raised_by_name} was not resolved at "
                           f"{stages[g.stage_index]} level by {escalate.at_text(services, g.resolve_by)}.",
             what_to_do=f"Now for the {stages[next_index]} level: resolve it and tell the chair, who records it.",
+            private_detail=f"What it is about: {g.about[:1000]}",  # to those who must resolve it, privately
             now=now,
         )  # fmt: skip
         if raised:
@@ -376,12 +377,10 @@ class DailyDigest:
         return [] if await queries.digest_sent(session, day) else [day]
 
     async def run(self, session: AsyncSession, services: Services, day: str, now: datetime) -> int:
-        card, count = await cases.digest_card(session, services, now)
+        digest, count = await cases.digest_card(session, services, now)
         await queries.digest_claim(session, day, now, count)  # a twin instance fails here and rolls back
         assert services.escalation_channel is not None
-        await outbox.enqueue(session, target={"kind": "channel", "channel_id": services.escalation_channel},
-                             payload=replies.card_activity(card, f"Daily digest: {count} case(s) at risk"),
-                             purpose="digest")  # fmt: skip
+        await replies.to_channel(session, channel_target(services.escalation_channel), digest, purpose="digest")
         await queries.audit(session, "daily_digest", actor_aad=None, actor_name="sdbot", at=now, day=day, cases=count)
         return 1
 

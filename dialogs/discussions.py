@@ -71,7 +71,7 @@ async def create_discussion(
         scheduled_for=request.at,
         format=request.format,
         chair_person_id=chair.id,
-        chair_conversation_key=f"conv:{where.conversation_id}",
+        chair_conversation_key=where.key or None,
         created_by_conversation=where.conversation_id,
         initiating_discussion_id=(review_of.initiating_discussion_id or (review_of.id if review_of.s47_initiated else None)) if review_of else None,
         created_at=now,

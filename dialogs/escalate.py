@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from dialogs import replies
 from dialogs.services import Services
-from dialogs.targets import chair_target, person_target
+from dialogs.targets import chair_target, channel_target, person_target
 from procedure import ESCALATION_KINDS
 from storage import outbox, queries
 from storage.models import Discussion, Escalation, Invitation, Person
@@ -38,8 +38,13 @@ async def raise_escalation(
     agency_channel: str | None = None,
     to_escalation_channel: bool = True,
     chair_detail: str | None = None,
+    private_detail: str | None = None,
 ) -> bool:
-    """Record and send one escalation; False when it was raised before (by anyone)."""
+    """Record and send one escalation; False when it was raised before (by anyone).
+
+    The ping (in a channel) says what is wrong in the bot's words; anything typed that the
+    chair (`chair_detail`) or the people notified (`private_detail`) need goes to their
+    personal chats only."""
     if await queries.escalation_exists(session, dedupe_key):
         return False
     notified = [{"name": p.name, "role": p.role, "person_id": p.id} for p in notify]
@@ -54,20 +59,27 @@ async def raise_escalation(
         kind_label=label, case_ref=d.case_ref, what_is_wrong=what_is_wrong, what_to_do=what_to_do,
         mentions=mentions, at=services.local(now),
     )  # fmt: skip
-    names = " ".join(f"<at>{name}</at>" for _, name in mentions)
-    ping = cards.mention_message(f"{names} escalation for {d.case_ref}: {what_is_wrong}", mentions)
-    ping["attachments"] = [cards.attachment(cards.escalation_card(view))]
+    # The ping (channel-safe: what is wrong is composed from identifiers, never typed text; a
+    # typed reason goes to the chair alone, as `chair_detail`).
+    ping = cards.channel_escalation(view)
     # Escalations go to the escalation channel; a reminder to an agency only to its own channel.
     channels = [c for c in (services.escalation_channel if to_escalation_channel else None, agency_channel) if c]
     if channels:
         for channel in dict.fromkeys(channels):
-            await outbox.enqueue(session, target={"kind": "channel", "channel_id": channel}, payload=ping,
-                                 discussion_id=d.id, purpose=f"escalation:{kind}")  # fmt: skip
+            await replies.to_channel(session, channel_target(channel), ping, discussion_id=d.id,
+                                     purpose=f"escalation:{kind}")  # fmt: skip
     else:
         for p in notify:
             if p.teams_id:
-                await outbox.enqueue(session, target=person_target(p), payload=ping,
-                                     discussion_id=d.id, purpose=f"escalation:{kind}")  # fmt: skip
+                await replies.to_channel(session, person_target(p), ping, discussion_id=d.id,
+                                         purpose=f"escalation:{kind}")  # fmt: skip
+    if private_detail:
+        for p in notify:
+            if p.teams_id and p.id != d.chair_person_id:
+                notice = cards.notice_card(f"{d.case_ref}: {label}", [what_is_wrong, private_detail, what_to_do],
+                                           style="attention")  # fmt: skip
+                await outbox.enqueue(session, target=person_target(p), payload=replies.card_activity(notice),
+                                     discussion_id=d.id, purpose=f"escalation:{kind}:detail")  # fmt: skip
     if tell_chair:
         target = await chair_target(session, d)
         if target is not None:

@@ -47,7 +47,7 @@ async def start_command(session: AsyncSession, services: Services, cmd: Command,
             "Only the chair can start a discussion, after sending its invitations. Check the case reference.",
         ))  # fmt: skip
         return
-    d.chair_conversation_key = f"conv:{cmd.where.conversation_id}"
+    d.chair_conversation_key = cmd.where.key or d.chair_conversation_key
     if d.status == "invited":
         d.status, d.started_at = "in_progress", cmd.now
         accepted = [i.agency_kind for i in d.invitations if i.status == "accepted"]

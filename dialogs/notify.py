@@ -81,10 +81,10 @@ async def delivery_failed(session: AsyncSession, row: OutboxMessage, services: S
     d = await queries.discussion_with_invitations(session, row.discussion_id)
     if d is None:
         return
-    ref = await outbox.conversation(session, d.chair_conversation_key or "")
-    if ref is None:
+    target = await chair_target(session, d)
+    if target is None:
         return
-    if row.order_key == f"conv:{ref.conversation_id}":
+    if row.order_key == target.order_key:
         return  # the chair's own conversation is what fails: nothing more to send there
     what = PURPOSES.get(row.purpose.split(":")[0], "A message")
     lines = [f"{what} could not be delivered after {row.attempts} attempt(s): {_reason(row.last_error)}."]

@@ -11,7 +11,7 @@ import cards
 from cards.meeting import ActionView, action_card
 from cards.record import RecordButton, record_cards
 from dialogs import parse, replies
-from dialogs.access import may_see
+from dialogs.access import may_see, refusal
 from dialogs.meeting import refresh_meeting_cards
 from dialogs.parse import InputError
 from dialogs.record_view import record_doc
@@ -97,7 +97,7 @@ async def close_command(session: AsyncSession, services: Services, cmd: Command,
             if not d.initiating_discussion_id and d.s47_initiated:
                 d.initiating_discussion_id = d.id
         plan_next_review(d, held, services)
-        d.chair_conversation_key = f"conv:{cmd.where.conversation_id}"
+        d.chair_conversation_key = cmd.where.key or d.chair_conversation_key
         await queries.audit(session, "close", actor_aad=cmd.actor.aad_object_id, actor_name=cmd.actor.name,
                             discussion=d, conversation_id=cmd.where.conversation_id, at=cmd.now,
                             circulate_by=d.circulate_by, icpc_by=d.icpc_by)  # fmt: skip
@@ -143,13 +143,13 @@ async def action_done(session: AsyncSession, services: Services, act: CardAction
     row = await queries.action(session, action_id)
     person = await queries.person_by_aad(session, act.actor.aad_object_id)
     if row is None:
-        return CardReply(card=cards.error_card("Unknown action", "This action does not exist."))
+        return refusal("Unknown action", "This action does not exist.")
     d = await queries.discussion(session, row.discussion_id)
     assert d is not None
     allowed = person is not None and (person.id == row.owner_person_id or person.id == d.chair_person_id
                                       or person.agency_id == row.agency_id)  # fmt: skip
     if not allowed:
-        return CardReply(card=cards.error_card("Not your action", "Only its owner, their agency or the chair can mark it done."))
+        return refusal("Not your action", "Only its owner, their agency or the chair can mark it done.")
     assert person is not None
     if row.status != "done":
         row.status, row.done_at = "done", act.now
@@ -161,11 +161,12 @@ async def action_done(session: AsyncSession, services: Services, act: CardAction
                 f"{d.case_ref}: action done", [f"{person.name} marked done: {row.what[:200]}"], style="good")),
                 discussion_id=d.id, purpose="action")  # fmt: skip
     agency = await queries.agency(session, row.agency_id)
-    card = action_card(ActionView(action_id=row.id, case_ref=d.case_ref, what=row.what, owner_name=row.owner_name,
-                                  agency_name=agency.name if agency else "", due=services.local(row.due),
-                                  purpose=row.purpose, status=row.status,
-                                  done_at=services.local(row.done_at) if row.done_at else None))  # fmt: skip
-    if await outbox.was_sent_under(session, f"action:{row.id}"):
-        await outbox.enqueue(session, op="update", message_key=f"action:{row.id}", payload=replies.card_activity(card),
-                             discussion_id=d.id, purpose="action")  # fmt: skip
-    return CardReply(card=card)
+    view = ActionView(action_id=row.id, case_ref=d.case_ref, what=row.what, owner_name=row.owner_name,
+                      agency_name=agency.name if agency else "", due=services.local(row.due), purpose=row.purpose,
+                      status=row.status, done_at=services.local(row.done_at) if row.done_at else None)  # fmt: skip
+    card, for_channel = action_card(view), cards.channel_action(view)
+    sent_to = await outbox.target_of(session, f"action:{row.id}")
+    if sent_to is not None:
+        await outbox.enqueue(session, op="update", message_key=f"action:{row.id}", discussion_id=d.id, purpose="action",
+                             payload=replies.channel_safe(for_channel) if sent_to.is_shared else replies.card_activity(card))  # fmt: skip
+    return CardReply(card=card, channel_card=for_channel)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import cards
 from dialogs import replies, views
 from dialogs.services import Services
-from dialogs.targets import person_target
+from dialogs.targets import chair_target, channel_target, person_target
 from storage import outbox, queries
 from storage.models import Discussion, Invitation
 
@@ -24,10 +26,9 @@ async def post_invitations(session: AsyncSession, services: Services, d: Discuss
         card = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {d.case_ref}")
         inv.delivery = "sending"
         if agency.channel_id:
-            await outbox.enqueue(
-                session, target={"kind": "channel", "channel_id": agency.channel_id}, payload=card,
-                message_key=f"invite:{inv.id}:channel", discussion_id=d.id, purpose="invitation",
-            )  # fmt: skip
+            await replies.to_channel(session, channel_target(agency.channel_id),
+                                     await views.invitation_for_channel(session, services, inv, now),
+                                     message_key=f"invite:{inv.id}:channel", discussion_id=d.id, purpose="invitation")  # fmt: skip
         else:
             reachable = [p for p in await queries.people_in(session, agency.id) if p.teams_id]
             for p in reachable:
@@ -43,6 +44,18 @@ async def refresh_roster(session: AsyncSession, services: Services, d: Discussio
     """Edit the chair's roster card in place (never re-post it)."""
     if not d.roster_message_key or not await outbox.was_sent_under(session, d.roster_message_key):
         return
+    where = await outbox.target_of(session, d.roster_message_key)
+    if where is not None and where.is_shared:
+        # A roster left in a channel by an earlier version: it is not edited (it would show
+        # reasons); the chair gets a new one in a personal chat, which is kept up to date.
+        chair = await chair_target(session, d)
+        if chair is None:
+            return
+        n = int(d.roster_message_key.rsplit(":", 1)[1]) + 1 if d.roster_message_key.rsplit(":", 1)[-1].isdigit() else 1
+        d.roster_message_key = f"roster:{d.id}:{n}"
+        await outbox.enqueue(session, target=chair, message_key=d.roster_message_key, discussion_id=d.id, purpose="roster",
+                             payload=replies.card_activity(await views.roster_card(session, services, d, now), "Roster"))  # fmt: skip
+        return
     await outbox.enqueue(
         session,
         op="update",
@@ -53,9 +66,19 @@ async def refresh_roster(session: AsyncSession, services: Services, d: Discussio
     )
 
 
-async def refresh_invitation(session: AsyncSession, services: Services, inv: Invitation, now: datetime) -> None:
-    """Edit every copy of an invitation card so all the agency's people see its state."""
-    payload = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {inv.discussion.case_ref}")
-    for key in await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:", discussion_id=inv.discussion_id):
-        await outbox.enqueue(session, op="update", message_key=key, payload=payload,
+async def refresh_invitation(session: AsyncSession, services: Services, inv: Invitation,
+                             now: datetime) -> tuple[dict[str, Any], cards.ChannelMessage] | None:  # fmt: skip
+    """Edit every copy of an invitation card so all the agency's people see its state; a copy in
+    a channel gets the channel's version (no typed reason)."""
+    keys = await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:", discussion_id=inv.discussion_id)
+    if not keys:
+        return None
+    private_card, channel_message = await views.invitation_cards(session, services, inv, now)
+    private = replies.card_activity(private_card, f"Invitation: {inv.discussion.case_ref}")
+    shared = replies.channel_safe(channel_message)
+    for key in keys:
+        target = await outbox.target_of(session, key)
+        await outbox.enqueue(session, op="update", message_key=key,
+                             payload=shared if target is None or target.is_shared else private,
                              discussion_id=inv.discussion_id, purpose="invitation")  # fmt: skip
+    return private_card, channel_message  # the caller answers the press with them

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
+from cards.channel import sent_privately_text, something_went_wrong
 from dialogs import (
     agenda,
     cases,
     convene,
     meeting,
+    parse,
     record,
     record_files,
     replies,
@@ -20,9 +23,13 @@ from dialogs import (
     rsvp,
     status,
 )
+from dialogs.access import may_see
+from dialogs.parse import InputError
 from dialogs.registry import Registry
 from dialogs.services import Services
+from dialogs.targets import private_where
 from dialogs.types import CardAction, CardReply, Command, FileConsent, Where
+from storage import queries
 
 log = logging.getLogger("sdbot.dialogs")
 
@@ -66,10 +73,35 @@ REGISTRY.action(record.action_done, "action_done")
 REGISTRY.action(record_files.download_pdf, "record_pdf")
 
 
+async def _case_ref_in(session: AsyncSession, cmd: Command) -> str | None:
+    """The case reference a command names, for the channel's short answer: only a case that
+    exists and that the person may see (what was typed is echoed to the channel otherwise
+    never: a mistyped case reference could be a child's name)."""
+    words = cmd.text.split()
+    try:
+        ref = parse.case_ref(words[1]) if len(words) > 1 else None
+    except InputError:
+        return None
+    d = await queries.latest_discussion(session, ref) if ref else None
+    person = await queries.person_by_aad(session, cmd.actor.aad_object_id)
+    return ref if d is not None and await may_see(session, d, person) else None
+
+
+HELP_WORDS = ("", "help", "?", "hi", "hello")
+
+
 async def handle_command(session: AsyncSession, services: Services, cmd: Command) -> None:
+    if cmd.where.is_shared and cmd.text.partition(" ")[0].lower().strip() in HELP_WORDS:
+        await replies.card(session, cmd.where, cards.channel_help(COMMANDS))  # the same for everyone
+        return
+    if cmd.where.is_shared:
+        # Typed in a channel: the channel gets a short note, the answer goes to the person's
+        # personal chat. Every flow then answers "where" it is told, which is private.
+        await replies.card(session, cmd.where, cards.sent_privately(await _case_ref_in(session, cmd)))
+        cmd = replace(cmd, where=await private_where(session, cmd.actor, cmd.where), origin=cmd.where)
     word, _, rest = cmd.text.partition(" ")
     word = word.lower().strip()
-    if word in ("", "help", "?", "hi", "hello"):
+    if word in HELP_WORDS:
         await replies.card(session, cmd.where, cards.help_card(COMMANDS))
         return
     flow = REGISTRY.commands.get(word)
@@ -91,7 +123,21 @@ async def handle_action(session: AsyncSession, services: Services, act: CardActi
     flow = REGISTRY.actions.get(act.verb)
     if flow is None:
         return CardReply(error=("UnknownAction", f"This button ({act.verb[:40]}) is not one I know."))
-    return await flow(session, services, act)
+    if not act.where.is_shared:
+        return await flow(session, services, act)
+    # Pressed in a channel: the card returned replaces the pressed card for the channel, so it
+    # must be channel-safe; anything private goes to the presser's personal chat.
+    private = await private_where(session, act.actor, act.where)
+    reply = await flow(session, services, replace(act, where=private, origin=act.where))
+    if reply.error is not None:
+        return CardReply(error=reply.error)
+    if reply.channel_card is not None and reply.channel_card.card is not None:
+        return CardReply(channel_card=reply.channel_card)
+    if reply.card is not None:
+        await replies.card(session, private, reply.card, purpose="reply")
+    elif reply.message:
+        await replies.text(session, private, reply.message)
+    return CardReply(message=sent_privately_text())
 
 
 async def handle_file_consent(session: AsyncSession, services: Services, req: FileConsent) -> None:
@@ -100,6 +146,9 @@ async def handle_file_consent(session: AsyncSession, services: Services, req: Fi
 
 
 async def failed(session: AsyncSession, where: Where) -> None:
+    if where.is_shared:
+        await replies.card(session, where, something_went_wrong())
+        return
     await replies.card(session, where, cards.error_card(
         "Something went wrong — nothing was changed",
         "Try again in a moment; if it keeps failing, tell your administrator.",
@@ -107,4 +156,4 @@ async def failed(session: AsyncSession, where: Where) -> None:
 
 
 async def welcome(session: AsyncSession, services: Services, where: Where) -> None:
-    await replies.card(session, where, cards.help_card(COMMANDS))
+    await replies.card(session, where, cards.channel_help(COMMANDS) if where.is_shared else cards.help_card(COMMANDS))

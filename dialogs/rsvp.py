@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import escalate, views
+from dialogs.access import refusal
 from dialogs.roster import refresh_invitation, refresh_roster
 from dialogs.services import Services
 from dialogs.targets import person_target
@@ -38,23 +39,19 @@ async def _may_answer(session: AsyncSession, inv: Invitation, person: Person | N
 async def answer(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
     inv = await queries.invitation(session, act.data.get("invitation_id"))
     if inv is None:
-        return CardReply(card=cards.error_card("Unknown invitation", "This invitation does not exist (any more)."))
+        return refusal("Unknown invitation", "This invitation does not exist (any more).")
     d = await queries.discussion_for_update(session, inv.discussion_id) or inv.discussion
     person = await queries.person_by_aad(session, act.actor.aad_object_id)
     if not await _may_answer(session, inv, person):
         await queries.audit(session, "refused_answer", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
                             discussion=d, conversation_id=act.where.conversation_id, at=act.now,
                             verb=act.verb, invitation=inv.id)  # fmt: skip
-        return CardReply(
-            card=cards.error_card(
-                "You can't answer this invitation",
+        return refusal("You can't answer this invitation",
                 "Only the invited agency's people, a colleague they delegated to, or the chair "
-                f"may answer it. Nothing was changed, {act.actor.name}.",
-            )
-        )
+                f"may answer it. Nothing was changed, {act.actor.name}.")
     assert person is not None
     if d.status not in ("invited", "in_progress"):
-        return CardReply(card=cards.error_card("This discussion is not open", f"Its status is {views.STATUS_WORDS.get(d.status, d.status)}."))
+        return refusal("This discussion is not open", f"Its status is {views.STATUS_WORDS.get(d.status, d.status)}.")
 
     before = inv.status
     on_behalf = person.agency_id != inv.agency_id and person.id != inv.delegated_to_person_id
@@ -65,21 +62,21 @@ async def answer(session: AsyncSession, services: Services, act: CardAction) -> 
     elif act.verb == "decline":
         reason = _reason(act.data, "decline_reason")
         if not reason:
-            return CardReply(card=cards.error_card("Say why you decline", "A reason is needed; nothing was changed."))
+            return refusal("Say why you decline", "A reason is needed; nothing was changed.")
         if before != "declined":
             answer = Answer("declined", reason, "card", person, on_behalf=on_behalf)
     elif act.verb == "withdraw":
         reason = _reason(act.data, "withdraw_reason")
         if before != "accepted":
-            return CardReply(card=await views.invitation_card(session, services, inv, act.now))
+            return await _invitation_reply(session, services, inv, act)
         if not reason:
-            return CardReply(card=cards.error_card("Say why you withdraw", "A reason is needed; nothing was changed."))
+            return refusal("Say why you withdraw", "A reason is needed; nothing was changed.")
         # Keeps who withdrew, not who had accepted.
         answer = Answer("withdrawn", reason, "card", person, on_behalf=on_behalf)
     elif act.verb == "delegate":
         delegate = await queries.person(session, act.data.get("delegate_to") if isinstance(act.data.get("delegate_to"), str) else None)
         if delegate is None or not delegate.active or delegate.agency_id != inv.agency_id:
-            return CardReply(card=cards.error_card("Choose a colleague", "Delegate to someone of the same agency; nothing was changed."))
+            return refusal("Choose a colleague", "Delegate to someone of the same agency; nothing was changed.")
         if inv.delegated_to_person_id != delegate.id or before != "delegated":
             inv.delegated_to_person_id = delegate.id
             answer = Answer("delegated", None, "card", person, on_behalf=on_behalf, keep_responder=True)
@@ -92,7 +89,7 @@ async def answer(session: AsyncSession, services: Services, act: CardAction) -> 
         await apply_answer(session, services, d, inv, answer, act.now, audit_action=f"invitation_{act.verb}",
                            actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
                            conversation_id=act.where.conversation_id)  # fmt: skip
-    return CardReply(card=await views.invitation_card(session, services, inv, act.now))
+    return await _invitation_reply(session, services, inv, act)
 
 
 @dataclass(frozen=True)
@@ -198,3 +195,9 @@ async def record_answer(session: AsyncSession, services: Services, act: CardActi
     if inv.late:
         lines.append("This is a late withdrawal: their agency lead has been told.")
     return CardReply(card=cards.notice_card(f"{d.case_ref}: answer recorded", lines, style="good"))
+
+
+async def _invitation_reply(session: AsyncSession, services: Services, inv: Invitation, act: CardAction) -> CardReply:
+    """The pressed invitation, updated; a press in the agency's channel gets the channel's version."""
+    private, for_channel = await views.invitation_cards(session, services, inv, act.now)
+    return CardReply(card=private, channel_card=for_channel)

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import parse, replies, views
-from dialogs.access import may_see
+from dialogs.access import may_see, refusal
 from dialogs.parse import InputError
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply, Command
@@ -46,7 +46,7 @@ async def _show(session: AsyncSession, services: Services, cmd: Command, person:
         d.roster_message_key = f"roster:{d.id}:{n}"
         await replies.card(session, cmd.where, await views.roster_card(session, services, d, cmd.now),
                            message_key=d.roster_message_key, discussion_id=d.id, purpose="roster")  # fmt: skip
-        d.chair_conversation_key = f"conv:{cmd.where.conversation_id}"
+        d.chair_conversation_key = cmd.where.key or d.chair_conversation_key
     elif d.status == "draft":
         await replies.card(session, cmd.where, await views.convene_summary(session, services, d, cmd.now),
                            discussion_id=d.id)  # fmt: skip
@@ -59,6 +59,6 @@ async def status_refresh(session: AsyncSession, services: Services, act: CardAct
     d = await queries.discussion(session, act.data.get("discussion_id"))
     person = await queries.person_by_aad(session, act.actor.aad_object_id)
     if d is None or not await may_see(session, d, person):
-        return CardReply(card=cards.error_card("Not available", "Only the chair and the invited agencies can see this."))
+        return refusal("Not available", "Only the chair and the invited agencies can see this.")
     is_chair = person is not None and person.id == d.chair_person_id
     return CardReply(card=await views.roster_card(session, services, d, act.now, for_chair=is_chair))

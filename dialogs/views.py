@@ -124,6 +124,28 @@ async def convene_summary(
 async def invitation_card(
     session: AsyncSession, services: Services, inv: Invitation, now: datetime
 ) -> dict:
+    """The invitation for a personal chat (or the card answering a press made there)."""
+    return cards.invitation(await invitation_view(session, services, inv, now))
+
+
+async def invitation_for_channel(
+    session: AsyncSession, services: Services, inv: Invitation, now: datetime
+) -> cards.ChannelMessage:
+    """The invitation for the agency's channel: no typed reason, whatever happened."""
+    return cards.channel_invitation(await invitation_view(session, services, inv, now))
+
+
+async def invitation_cards(
+    session: AsyncSession, services: Services, inv: Invitation, now: datetime
+) -> tuple[dict, cards.ChannelMessage]:
+    """Both versions from one view (one set of queries): personal chat, and channel."""
+    view = await invitation_view(session, services, inv, now)
+    return cards.invitation(view), cards.channel_invitation(view)
+
+
+async def invitation_view(
+    session: AsyncSession, services: Services, inv: Invitation, now: datetime
+) -> cards.InvitationView:
     d = inv.discussion
     chair = await queries.person(session, d.chair_person_id)
     responder = await queries.person(session, inv.person_id)
@@ -152,12 +174,13 @@ async def invitation_card(
         answer_reason=inv.answer_reason,
         answer_by=services.local(by) if (by := answer_by(d.scheduled_for, d.invited_at, services.profile)) else None,
     )
-    return cards.invitation(view)
+    return view
 
 
 async def roster_card(session: AsyncSession, services: Services, d: Discussion, now: datetime,
                       for_chair: bool = True) -> dict:  # fmt: skip
-    """The roster; `Record answer` only on the chair's copy (the server checks anyway)."""
+    """The roster; `Record answer` only on the chair's copy (the server checks anyway). The
+    reasons agencies typed for declining or withdrawing are on the chair's copy only."""
     rows = []
     for i in d.invitations:
         person = await queries.person(session, i.person_id or i.delegated_to_person_id)
@@ -171,7 +194,7 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
                 person_name=person.name if person else None,
                 responded_at=services.local(i.responded_at) if i.responded_at else None,
                 late=i.late,
-                reason=i.answer_reason,
+                reason=i.answer_reason if for_chair else None,
                 delivery=i.delivery,
                 contact=await contact_line(session, i) if i.delivery in ("failed", "retrying") else None,
                 recorded_by=recorder.name if recorder else None,

@@ -17,24 +17,29 @@ from sqlalchemy.orm import aliased
 from storage.db import mark_touched
 from storage.links import case_touched
 from storage.models import ConversationRef, OutboxMessage, SentMessage, utcnow
+from storage.targets import ChannelSafe, ConfidentialityError, Target
 
 
-def order_key_for(target: dict[str, Any]) -> str:
-    kind = target.get("kind")
-    if kind == "conversation":
-        return f"conv:{target['conversation_id']}"
-    if kind == "channel":
-        return f"channel:{target['channel_id']}"
-    if kind == "person":
-        return f"person:{target['person_id']}"
-    raise ValueError(f"unknown outbox target {target!r}")
+def order_key_for(target: dict[str, Any] | Target) -> str:
+    return Target.from_json(target).order_key
+
+
+def check_payload(target: Target, payload: dict[str, Any] | ChannelSafe) -> tuple[dict[str, Any], bool]:
+    """The activity to store and whether it is channel-safe; a shared target takes nothing else."""
+    if isinstance(payload, ChannelSafe):
+        return payload.activity, True
+    if target.is_shared:
+        raise ConfidentialityError(
+            f"refused: a payload that is not ChannelSafe for a shared conversation ({target.order_key})"
+        )
+    return payload, False
 
 
 async def enqueue(
     session: AsyncSession,
     *,
-    target: dict[str, Any] | None = None,
-    payload: dict[str, Any],
+    target: dict[str, Any] | Target | None = None,
+    payload: dict[str, Any] | ChannelSafe,
     op: str = "send",
     message_key: str | None = None,
     discussion_id: str | None = None,
@@ -45,6 +50,9 @@ async def enqueue(
 
     ``op="update"`` edits the message delivered earlier under ``message_key``; it is ordered
     behind that message's conversation, so it never overtakes the message it edits.
+
+    A shared target (a channel, a group chat) takes only a `ChannelSafe` payload: anything else
+    raises `ConfidentialityError`, and the caller's transaction rolls back with it.
     """
     if op == "update":
         if not message_key:
@@ -57,17 +65,20 @@ async def enqueue(
         )
         if original is None:
             raise ValueError(f"no message was ever sent under key {message_key!r}")
-        target, order_key = original.target, original.order_key
+        resolved, order_key = Target.from_json(original.target), original.order_key
     else:
         if target is None:
             raise ValueError("a send needs a target")
-        order_key = order_key_for(target)
+        resolved = Target.from_json(target)
+        order_key = resolved.order_key
+    activity, channel_safe = check_payload(resolved, payload)
     row = OutboxMessage(
-        target=target,
+        target=resolved.to_json(),
         order_key=order_key,
         op=op,
         message_key=message_key,
-        payload=payload,
+        payload=activity,
+        channel_safe=channel_safe,
         discussion_id=discussion_id,
         case_ref=case_touched(session),
         purpose=purpose,
@@ -210,6 +221,17 @@ async def sent_times(session: AsyncSession, conversation_id: str, since: datetim
         )
     )
     return [t for t in rows.all() if t is not None]
+
+
+async def target_of(session: AsyncSession, message_key: str) -> Target | None:
+    """Where the message first sent under a key went (to choose what an edit may show)."""
+    original = await session.scalar(
+        select(OutboxMessage.target)
+        .where(OutboxMessage.message_key == message_key, OutboxMessage.op == "send")
+        .order_by(OutboxMessage.id)
+        .limit(1)
+    )
+    return Target.from_json(original) if original is not None else None
 
 
 async def sent_message(session: AsyncSession, key: str) -> SentMessage | None:

@@ -251,16 +251,20 @@ async def test_a_stranger_cannot_answer_and_a_repeated_press_counts_once(bot: Bo
 
 
 async def test_convene_by_mentioning_the_bot_in_a_channel(bot: Bot) -> None:
+    # Chris has never talked to the bot privately: the bot creates the 1:1 chat itself.
     await bot.say("chris", "convene CR-4321 flags school at tomorrow 10:00", channel_id="19:csc-sd@thread.tacv2")
     await bot.drain()
-    [summary] = bot.connector.sent
-    assert summary.conversation_id.startswith("19:csc-sd@thread.tacv2;messageid=")
+    [note] = [m for m in bot.connector.sent if m.conversation_id.startswith("19:csc-sd@thread.tacv2;messageid=")]
+    assert note.text == "Sent to you in a personal chat." and not note.activity.get("attachments")
+    [created] = [c for c in bot.connector.created_conversations if not c.get("isGroup")]
+    assert created["members"] == [{"id": "29:chris"}] and created["channelData"]["tenant"]["id"] == activities.TENANT
+    [summary] = sent_to(bot, CHRIS_CHAT)
     assert "CR-4321" in card_json(summary.activity) and "Send invitations" in titles(summary.activity)
-    status, body = await bot.click("chris", "send_invitations", verb_data(summary.activity, "send_invitations"), summary.conversation_id)
+    status, body = await bot.click("chris", "send_invitations", verb_data(summary.activity, "send_invitations"), CHRIS_CHAT)
     assert status == 200
     await bot.drain()
-    roster = [m for m in bot.connector.sent if m.conversation_id == summary.conversation_id and m is not summary]
-    assert len(roster) == 1  # the roster follows the chair into the channel thread
+    roster = [m for m in sent_to(bot, CHRIS_CHAT) if "Roster" in card_json(m.activity)]
+    assert len(roster) == 1  # the roster goes to the chair's personal chat, never the channel
 
 
 async def test_greater_manchester_profile_needs_the_social_worker_to_answer_too(sqlite_url: str, connector, clock) -> None:  # type: ignore[no-untyped-def]

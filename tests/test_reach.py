@@ -382,12 +382,15 @@ async def test_cases_for_a_chair_and_a_duty_manager_and_the_daily_digest(bot: Bo
     ina = card_json(sent_to(bot, activities.personal_conversation("29:ina"))[-1].activity)
     assert "Cases at risk" in ina and "CR-702" in ina and "CR-701" not in ina and "inquorate" in ina
 
-    # Not in a channel: case lists are for one person.
+    # Not in a channel: case lists are for one person. Asked in a channel, the channel gets a
+    # note and the list goes to the person's personal chat.
     before = len(bot.connector.sent)
     await bot.say("chris", "cases", channel_id="19:csc-sd@thread.tacv2")
     await bot.drain()
-    answer = card_json(bot.connector.sent[-1].activity)
-    assert len(bot.connector.sent) == before + 1 and "personal chat" in answer and "CR-702" not in answer
+    new = bot.connector.sent[before:]
+    [note] = [m for m in new if m.conversation_id.startswith("19:csc-sd@thread.tacv2")]
+    assert note.text == "Sent to you in a personal chat." and "CR-702" not in json.dumps(note.activity)
+    assert any("CR-702" in card_json(m.activity) for m in new if m.conversation_id == CHRIS_CHAT)
 
     # Someone who chairs nothing and is on duty for nothing.
     await bot.say("olly", "cases")

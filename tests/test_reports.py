@@ -384,10 +384,14 @@ async def test_typed_in_a_channel_the_figures_go_to_the_personal_chat(bot: Bot) 
     assert channel_requests
     assert not any(word in json.dumps(r.json) for r in channel_requests for word in ("Learning and assurance", "data:image", "Held late"))
 
-    # Someone the bot has never talked to in a personal chat: told where to type it, no figures anywhere.
+    # Someone the bot has never talked to in a personal chat: the bot opens one (a Teams 1:1 chat)
+    # and the figures go there; the channel gets only the note.
     before = len(bot.connector.sent)
     await bot.say("dee", "report", channel_id=channel)
     await bot.drain()
     new = bot.connector.sent[before:]
-    assert len(new) == 1 and new[0].conversation_id.startswith(channel)
-    assert "personal chat" in new[0].text and not new[0].activity.get("attachments")
+    in_channel = [m for m in new if m.conversation_id.startswith(channel)]
+    assert [m.text for m in in_channel] == ["Sent to you in a personal chat."]
+    assert not any(m.activity.get("attachments") for m in in_channel)
+    assert any(c.get("members") == [{"id": "29:dee"}] for c in bot.connector.created_conversations)
+    assert len(_report_cards(bot, activities.personal_conversation("29:dee"))) == 1

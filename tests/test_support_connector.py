@@ -71,6 +71,20 @@ async def test_personal_chat_ids_are_stable_per_user(fake: FakeConnector, http: 
     assert not fake.sent  # creating a chat posts nothing
 
 
+async def test_a_personal_chat_is_created_only_as_teams_creates_one(fake: FakeConnector, http: aiohttp.ClientSession) -> None:
+    no_tenant = {k: v for k, v in personal("29:pat").items() if k not in ("tenantId", "channelData")}
+    no_bot = {k: v for k, v in personal("29:pat").items() if k != "bot"}
+    not_a_user = personal("28:another-bot")
+    for body in (no_tenant, no_bot, not_a_user):
+        status, data, _ = await call(http, "POST", f"{fake.url}/v3/conversations", body)
+        assert status == 400 and data["error"]["code"] == "BadArgument", body
+    fake.not_installed_for.add("29:hana")  # the app is not installed for Hana: Teams answers 403
+    status, data, _ = await call(http, "POST", f"{fake.url}/v3/conversations", personal("29:hana"))
+    assert status == 403
+    status, data, _ = await call(http, "POST", f"{fake.url}/v3/conversations", personal("29:pat"))
+    assert status == 201 and fake.personal_chats == {"29:pat": data["id"]} and len(fake.created_conversations) == 1
+
+
 async def test_create_conversation_refuses_what_teams_refuses(fake: FakeConnector, http: aiohttp.ClientSession) -> None:
     no_activity = {**THREAD_BODY, "activity": None}
     group = {"isGroup": True, "bot": {"id": "28:sdbot"}, "members": [{"id": "29:a"}, {"id": "29:b"}]}

@@ -229,8 +229,27 @@ def meeting_cards() -> dict[str, dict[str, Any]]:
     }  # fmt: skip
 
 
+def channel_cards() -> dict[str, dict[str, Any]]:
+    """The cards of `cards.channel` messages (the only ones a channel receives)."""
+    answered = dict(responder_name="Pat Lead", responded_at=NOW, answer_reason="Court", private_copy=True)
+    messages = {
+        "channel-invitation-withdrawn": cards.channel_invitation(invitation(status="withdrawn", late=True, **answered)),
+        "channel-invitation-pending": cards.channel_invitation(invitation()),
+        "channel-action": cards.channel_action(ActionView("a-1", "CR-1234", "See the child alone", "Sam Social", "CSC", NOW,
+                                                          "Wishes", "open")),
+        "channel-escalation": cards.channel_escalation(cards.EscalationView("CSC absent", "CR-1234", "CSC is not present.",
+                                                                            "Send a CSC manager now.", [("29:dee", "Dee Duty")], NOW)),
+        "channel-help": cards.channel_help(COMMANDS),
+        "channel-digest": cards.channel_digest(cards.DigestView("Daily digest Tue 24 Nov: 2 case(s) at risk",
+                                                                [("inquorate", ["CR-1", "CR-2"]), ("csc absent", [])],
+                                                                "Only the newest 50 are counted.", True)),
+    }  # fmt: skip
+    return {name: message.card for name, message in messages.items() if message.card is not None}
+
+
 def all_cards() -> dict[str, dict[str, Any]]:
-    return {**common_cards(), **convene_cards(), **invitation_cards(), **roster_cards(), **meeting_cards()}
+    return {**common_cards(), **convene_cards(), **invitation_cards(), **roster_cards(), **meeting_cards(),
+            **channel_cards()}  # fmt: skip
 
 
 def disagreement_cards() -> dict[str, dict[str, Any]]:

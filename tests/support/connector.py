@@ -47,6 +47,8 @@ class FakeConnector:
         self.deleted: list[tuple[str, str]] = []
         self.created_conversations: list[dict[str, Any]] = []
         self.members: dict[str, list[dict[str, Any]]] = {}
+        self.personal_chats: dict[str, str] = {}  # Teams user id -> the 1:1 chat created for them
+        self.not_installed_for: set[str] = set()  # Teams user ids a 1:1 chat is refused for (403)
         self._faults = Faults()
         # Teams activity ids look like epoch milliseconds; ours only need to be unique.
         self._ids = itertools.count(1763800000000)
@@ -211,8 +213,22 @@ class FakeConnector:
             return self._error(record, 400, "BadArgument", "bots cannot create group chats; give a channel")
         if len(members) != 1 or not isinstance(members[0], dict) or not members[0].get("id"):
             return self._error(record, 400, "BadArgument", "a personal chat needs exactly one member with an id")
+        # Like Teams for a 1:1 chat: the bot says who it is, the tenant is given (in channelData
+        # or tenantId), the member is a Teams user id (29:...), and the app must be installed
+        # for that user (`not_installed_for`: Teams answers 403).
+        member = str(members[0]["id"])
+        tenant = ((body.get("channelData") or {}).get("tenant") or {}).get("id") or body.get("tenantId")
+        if not isinstance(body.get("bot"), dict) or not body["bot"].get("id"):
+            return self._error(record, 400, "BadArgument", "bot: the bot's id is required")
+        if not tenant:
+            return self._error(record, 400, "BadArgument", "a personal chat needs the tenant id")
+        if not member.startswith("29:"):
+            return self._error(record, 400, "BadArgument", f"member {member}: not a Teams user id")
+        if member in self.not_installed_for:
+            return self._error(record, 403, "Forbidden", "the bot is not installed for this user")
         # Teams answers the same conversation for the same user: the chat already exists.
-        cid = f"a:personal-{members[0]['id']}"
+        cid = f"a:personal-{member}"
+        self.personal_chats[member] = cid
         self.created_conversations.append(body)
         response: dict[str, Any] = {"id": cid}
         if activity is not None:

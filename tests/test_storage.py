@@ -82,3 +82,28 @@ async def test_saving_the_same_conversation_concurrently_never_fails(database_ur
         assert ref is not None and ref.service_url.startswith("http://x/")
     finally:
         await engine.dispose()
+
+
+async def test_a_lease_taken_over_by_another_worker_cannot_be_renewed(database_url: str) -> None:
+    """Pacing can outlast a lease: the first worker must then leave the row to the second."""
+    engine = create_engine(database_url)
+    factory = session_factory(engine)
+    now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    target = {"kind": "conversation", "conversation_id": "a:lease", "service_url": "http://x"}
+    lease = timedelta(seconds=2)
+    try:
+        async with transaction(factory) as session:
+            row = await outbox.enqueue(session, target=target, payload={"type": "message", "text": "x"}, not_before=now)
+            row_id = row.id
+        async with transaction(factory) as session:
+            assert [r.id for r in await outbox.claim_due(session, "worker-a", now, lease)] == [row_id]
+        async with transaction(factory) as session:  # a still holds it: renewing works
+            assert await outbox.renew_lease(session, row_id, "worker-a", now + timedelta(seconds=1), lease)
+        later = now + timedelta(seconds=10)  # a's lease ran out; b claims the row
+        async with transaction(factory) as session:
+            assert [r.id for r in await outbox.claim_due(session, "worker-b", later, lease)] == [row_id]
+        async with transaction(factory) as session:
+            assert not await outbox.renew_lease(session, row_id, "worker-a", later, lease)
+            assert await outbox.renew_lease(session, row_id, "worker-b", later, lease)
+    finally:
+        await engine.dispose()

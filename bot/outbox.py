@@ -97,6 +97,10 @@ class OutboxWorker:
         self._limiter = RateLimiter()
         self._stopping = False
         self._next_prune = time.monotonic() + 60.0  # not at start-up: let the bot settle first
+        self._held_since: dict[int, float] = {}  # row id -> when this worker's lease was last taken
+        # Where each delivered message went (key -> SentMessage): never changes once written,
+        # and every edit of the roster or an invitation needs it.
+        self._sent: dict[str, Any] = {}
 
     def wake(self) -> None:
         self._wake.set()
@@ -147,6 +151,8 @@ class OutboxWorker:
             rows = await q.claim_due(
                 session, self.owner, now, timedelta(seconds=self._settings.outbox_lease_seconds)
             )
+        claimed = time.monotonic()
+        self._held_since = {row.id: claimed for row in rows}
         for row in rows:
             await self._deliver(row)
         return len(rows)
@@ -262,12 +268,17 @@ class OutboxWorker:
 
     async def _hold(self, row: OutboxMessage) -> None:
         """Renew this worker's lease just before the request: pacing can outlast a lease, and a
-        row another worker has claimed since must not be sent twice."""
+        row another worker has claimed since must not be sent twice. A lease taken or renewed
+        less than half its length ago is certainly still this worker's: no write for it."""
+        held_since = self._held_since.get(row.id)
+        if held_since is not None and time.monotonic() - held_since < self._settings.outbox_lease_seconds / 2:
+            return
         lease = timedelta(seconds=self._settings.outbox_lease_seconds)
         async with transaction(self._factory) as session:
             held = await q.renew_lease(session, row.id, self.owner, self._clock(), lease)
         if not held:
             raise _LeaseLost(row.id)
+        self._held_since[row.id] = time.monotonic()
 
     async def _pace(self, conversation_id: str) -> None:
         # Teams limits the bot, not one process: sends by other instances count too, and
@@ -290,7 +301,11 @@ class OutboxWorker:
         target, payload = Target.from_json(row.target), row.payload
         async with self._factory() as session:
             if row.op == "update":
-                sent = await q.sent_message(session, row.message_key or "")
+                sent = self._sent.get(row.message_key or "") or await q.sent_message(session, row.message_key or "")
+                if sent is not None:
+                    if len(self._sent) >= 10_000:  # bounded: forget and read again
+                        self._sent.clear()
+                    self._sent[sent.key] = sent
                 if sent is None:
                     raise _Permanent(f"the message to edit ({row.message_key}) was never delivered")
                 self._refuse_unless_channel_safe(row, target.is_shared or is_shared_conversation(sent.conversation_id, None))

@@ -42,10 +42,10 @@ async def post_invitations(session: AsyncSession, services: Services, d: Discuss
 
 async def refresh_roster(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
     """Edit the chair's roster card in place (never re-post it)."""
-    if not d.roster_message_key or not await outbox.was_sent_under(session, d.roster_message_key):
+    sent = await outbox.first_send(session, d.roster_message_key) if d.roster_message_key else None
+    if sent is None:
         return
-    where = await outbox.target_of(session, d.roster_message_key)
-    if where is not None and where.is_shared:
+    if sent.target.is_shared:
         # A roster left in a channel by an earlier version: it is not edited (it would show
         # reasons); the chair gets a new one in a personal chat, which is kept up to date.
         chair = await chair_target(session, d)
@@ -70,15 +70,14 @@ async def refresh_invitation(session: AsyncSession, services: Services, inv: Inv
                              now: datetime) -> tuple[dict[str, Any], cards.ChannelMessage] | None:  # fmt: skip
     """Edit every copy of an invitation card so all the agency's people see its state; a copy in
     a channel gets the channel's version (no typed reason)."""
-    keys = await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:", discussion_id=inv.discussion_id)
-    if not keys:
+    copies = await outbox.first_sends_with_prefix(session, f"invite:{inv.id}:", discussion_id=inv.discussion_id)
+    if not copies:
         return None
     private_card, channel_message = await views.invitation_cards(session, services, inv, now)
     private = replies.card_activity(private_card, f"Invitation: {inv.discussion.case_ref}")
     shared = replies.channel_safe(channel_message)
-    for key in keys:
-        target = await outbox.target_of(session, key)
-        await outbox.enqueue(session, op="update", message_key=key,
-                             payload=shared if target is None or target.is_shared else private,
+    for sent in copies:
+        await outbox.enqueue(session, op="update", message_key=sent.key,
+                             payload=shared if sent.target.is_shared else private,
                              discussion_id=inv.discussion_id, purpose="invitation")  # fmt: skip
     return private_card, channel_message  # the caller answers the press with them

@@ -37,10 +37,10 @@ async def _may_answer(session: AsyncSession, inv: Invitation, person: Person | N
 
 
 async def answer(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
-    inv = await queries.invitation(session, act.data.get("invitation_id"))
+    inv = await queries.invitation_for_update(session, act.data.get("invitation_id"))
     if inv is None:
         return refusal("Unknown invitation", "This invitation does not exist (any more).")
-    d = await queries.discussion_for_update(session, inv.discussion_id) or inv.discussion
+    d = inv.discussion
     person = await queries.person_by_aad(session, act.actor.aad_object_id)
     if not await _may_answer(session, inv, person):
         await queries.audit(session, "refused_answer", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,

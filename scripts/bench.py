@@ -394,7 +394,10 @@ async def press_benchmark(url: str, directory: Any, directory_file: Path, pendin
     floor = Process("floor", [*me, "--serve-floor", str(floor_port)], child_env(), floor_port, workdir)
     bot_env = child_env(DATABASE_URL=url, SDBOT_DEV="1", SDBOT_SERVICE_URL=f"http://127.0.0.1:{connector_port}",
                         SDBOT_DIRECTORY=str(directory_file), SDBOT_LOG_LEVEL="WARNING")  # fmt: skip
-    bot = Process("bot", [sys.executable, "-m", "bot.cli", "serve", "--port", str(bot_port)], bot_env, bot_port, workdir)
+    serve = [sys.executable, "-m", "bot.cli", "serve", "--port", str(bot_port)]
+    if os.environ.get("BENCH_PROFILE"):  # where to write the bot's cProfile statistics (written when it stops)
+        serve[1:1] = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]]
+    bot = Process("bot", serve, bot_env, bot_port, workdir)
     results: list[Result] = []
     try:
         await connector.ready("/", 60)

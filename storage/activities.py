@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.links import case_touched
 from storage.models import ProcessedActivity
 
+_ABSENT = "activities_not_processed"
+
 
 def activity_key(conversation_id: str, activity_id: str, sender: str | None = None) -> str:
     scope = hashlib.sha256(f"{conversation_id}\x1f{sender or ''}".encode()).hexdigest()[:40]
@@ -24,7 +26,9 @@ def activity_key(conversation_id: str, activity_id: str, sender: str | None = No
 
 async def mark_processed(session: AsyncSession, key: str, response: dict[str, Any] | None = None) -> bool:
     """Record the activity (by `activity_key`) as handled; False when it already was."""
-    existing = await session.get(ProcessedActivity, key)
+    # `earlier_response` already looked in this unit of work and found nothing: no second read.
+    known_new = key in session.info.get(_ABSENT, ())
+    existing = None if known_new else await session.get(ProcessedActivity, key)
     if existing is not None:
         if response is not None and existing.response is None:
             existing.response, existing.case_ref = response, case_touched(session)
@@ -39,4 +43,6 @@ async def mark_processed(session: AsyncSession, key: str, response: dict[str, An
 
 async def earlier_response(session: AsyncSession, key: str) -> dict[str, Any] | None:
     existing = await session.get(ProcessedActivity, key)
+    if existing is None:
+        session.info.setdefault(_ABSENT, set()).add(key)
     return existing.response if existing is not None else None

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import people
 from storage.models import Agency, Person
 
 EXAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "config" / "directory.example.toml"
@@ -234,3 +235,4 @@ async def sync_directory(session: AsyncSession, directory: Directory) -> None:
         row.can_chair, row.active = entry.can_chair, True
         session.add(row)
     await session.flush()
+    people.forget(session)

@@ -168,11 +168,6 @@ class Discussion(Base):
     invitations: Mapped[list[Invitation]] = relationship(
         back_populates="discussion", order_by="Invitation.position", lazy="selectin"
     )
-    # Loaded with the discussion (one query for a whole batch), so the cards and checks find
-    # the chair in the session instead of a query each. View-only: set chair_person_id.
-    chair: Mapped[Person | None] = relationship(
-        primaryjoin="foreign(Discussion.chair_person_id) == Person.id", viewonly=True, lazy="selectin"
-    )
 
 
 class Invitation(Base):
@@ -204,19 +199,8 @@ class Invitation(Base):
     answer_note: Mapped[str | None] = mapped_column(Text)
     answer_source: Mapped[str | None] = mapped_column(String(16))  # card | calendar | chair
 
+    # Agencies and people are read from the directory snapshot (storage/people.py), not joined.
     discussion: Mapped[Discussion] = relationship(back_populates="invitations", lazy="selectin")
-    # The agency and the people an invitation names, loaded with it (one query per batch, not
-    # one per row). View-only and read at load time: after changing person_id or
-    # delegated_to_person_id in a unit of work, look the person up by id (the session has it).
-    agency: Mapped[Agency | None] = relationship(
-        primaryjoin="foreign(Invitation.agency_id) == Agency.id", viewonly=True, lazy="selectin"
-    )
-    person: Mapped[Person | None] = relationship(
-        primaryjoin="foreign(Invitation.person_id) == Person.id", viewonly=True, lazy="selectin"
-    )
-    delegate: Mapped[Person | None] = relationship(
-        primaryjoin="foreign(Invitation.delegated_to_person_id) == Person.id", viewonly=True, lazy="selectin"
-    )
 
 
 class SentMessage(Base):

@@ -7,12 +7,15 @@ rows go in order: a row waits while an earlier row for the same conversation is 
 
 from __future__ import annotations
 
+import time
+import weakref
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, event, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 
 from storage.db import mark_touched
 from storage.links import case_touched
@@ -57,15 +60,10 @@ async def enqueue(
     if op == "update":
         if not message_key:
             raise ValueError("an update needs the message_key of the message it edits")
-        original = await session.scalar(
-            select(OutboxMessage)
-            .where(OutboxMessage.message_key == message_key, OutboxMessage.op == "send")
-            .order_by(OutboxMessage.id)
-            .limit(1)
-        )
+        original = await first_send(session, message_key)
         if original is None:
             raise ValueError(f"no message was ever sent under key {message_key!r}")
-        resolved, order_key = Target.from_json(original.target), original.order_key
+        resolved, order_key = original.target, original.order_key
     else:
         if target is None:
             raise ValueError("a send needs a target")
@@ -86,18 +84,77 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
+    if op == "send" and message_key:
+        _first_sends(session).setdefault(message_key, FirstSend(message_key, resolved, order_key))
     mark_touched(session, discussion_id)
     return row
 
 
-async def was_sent_under(session: AsyncSession, message_key: str) -> bool:
-    return (
-        await session.scalar(
-            select(OutboxMessage.id).where(
-                OutboxMessage.message_key == message_key, OutboxMessage.op == "send"
-            )
+@dataclass(frozen=True)
+class FirstSend:
+    """The first message sent under a key: where it went, and the queue its edits join."""
+
+    key: str
+    target: Target
+    order_key: str
+
+
+_FIRST_SENDS = "outbox_first_sends"
+
+
+def _first_sends(session: AsyncSession) -> dict[str, FirstSend]:
+    # Within one unit of work a message's first send does not change, so it is read once
+    # however many edits (the roster, each copy of an invitation) refer to it.
+    memo: dict[str, FirstSend] = session.info.setdefault(_FIRST_SENDS, {})
+    return memo
+
+
+def forget_first_sends(session: AsyncSession) -> None:
+    """After deleting outbox rows (a purge)."""
+    session.info.pop(_FIRST_SENDS, None)
+
+
+async def first_send(session: AsyncSession, message_key: str) -> FirstSend | None:
+    memo = _first_sends(session)
+    if message_key in memo:
+        return memo[message_key]
+    row = (
+        await session.execute(
+            select(OutboxMessage.target, OutboxMessage.order_key)
+            .where(OutboxMessage.message_key == message_key, OutboxMessage.op == "send")
+            .order_by(OutboxMessage.id)
+            .limit(1)
         )
-    ) is not None
+    ).first()
+    if row is None:
+        return None
+    memo[message_key] = sent = FirstSend(message_key, Target.from_json(row.target), row.order_key)
+    return sent
+
+
+async def first_sends_with_prefix(session: AsyncSession, prefix: str, *, discussion_id: str) -> list[FirstSend]:
+    """The messages sent for a discussion under keys starting with `prefix`, in the order they
+    were sent (the discussion's own rows, found by index: a prefix LIKE alone would read the
+    whole outbox)."""
+    rows = await session.execute(
+        select(OutboxMessage.message_key, OutboxMessage.target, OutboxMessage.order_key)
+        .where(
+            OutboxMessage.discussion_id == discussion_id,
+            OutboxMessage.op == "send",
+            OutboxMessage.message_key.like(prefix.replace("%", r"\%").replace("_", r"\_") + "%", escape="\\"),
+        )
+        .order_by(OutboxMessage.id)
+    )
+    memo = _first_sends(session)
+    found: dict[str, FirstSend] = {}
+    for key, target, order_key in rows.all():
+        if key and key not in found:
+            found[key] = memo.setdefault(key, FirstSend(key, Target.from_json(target), order_key))
+    return list(found.values())
+
+
+async def was_sent_under(session: AsyncSession, message_key: str) -> bool:
+    return await first_send(session, message_key) is not None
 
 
 async def claim_due(
@@ -172,23 +229,30 @@ async def settle_sent(
     activity_id: str | None,
     service_url: str,
 ) -> None:
-    row = await session.get(OutboxMessage, row_id)
-    if row is None:
+    """Mark a row delivered, and remember where a keyed first send went (edits need it): one
+    UPDATE and, for a first send, one insert that keeps an earlier record of the same key."""
+    done = (
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id)
+            .values(status="sent", sent_at=utcnow(), lease_until=None, conversation_id=conversation_id,
+                    activity_id=activity_id, attempts=OutboxMessage.attempts + 1)  # fmt: skip
+            .returning(OutboxMessage.op, OutboxMessage.message_key)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
+    if done is None or done.op != "send" or not done.message_key or not activity_id:
         return
-    row.status, row.sent_at, row.lease_until = "sent", utcnow(), None
-    row.conversation_id, row.activity_id = conversation_id, activity_id
-    row.attempts += 1
-    if row.op == "send" and row.message_key and activity_id:
-        existing = await session.get(SentMessage, row.message_key)
-        if existing is None:
-            session.add(
-                SentMessage(
-                    key=row.message_key,
-                    conversation_id=conversation_id,
-                    activity_id=activity_id,
-                    service_url=service_url,
-                )
-            )
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    await session.execute(
+        insert(SentMessage)
+        .values(key=done.message_key, conversation_id=conversation_id, activity_id=activity_id, service_url=service_url)
+        .on_conflict_do_nothing(index_elements=[SentMessage.key])
+    )
 
 
 async def settle_retry(
@@ -225,13 +289,8 @@ async def sent_times(session: AsyncSession, conversation_id: str, since: datetim
 
 async def target_of(session: AsyncSession, message_key: str) -> Target | None:
     """Where the message first sent under a key went (to choose what an edit may show)."""
-    original = await session.scalar(
-        select(OutboxMessage.target)
-        .where(OutboxMessage.message_key == message_key, OutboxMessage.op == "send")
-        .order_by(OutboxMessage.id)
-        .limit(1)
-    )
-    return Target.from_json(original) if original is not None else None
+    sent = await first_send(session, message_key)
+    return sent.target if sent is not None else None
 
 
 async def sent_message(session: AsyncSession, key: str) -> SentMessage | None:
@@ -259,10 +318,48 @@ async def messages(session: AsyncSession, discussion_id: str | None = None) -> l
 # Conversation references ---------------------------------------------------------------
 
 
-async def save_conversation(session: AsyncSession, key: str, **fields: Any) -> ConversationRef:
+# Conversations this process saved, with what it saved and when (monotonic). Every activity
+# names its conversation; writing the same reference again on each press was three statements
+# for nothing. A reference is written again when anything in it changed, or after
+# `RESAVE_SECONDS` (which keeps `updated_at`, the newest service URL, roughly current).
+RESAVE_SECONDS = 600.0
+_saved: weakref.WeakKeyDictionary[Any, dict[str, tuple[dict[str, Any], float]]] = weakref.WeakKeyDictionary()
+_SAVED_NOW = "conversations_saved"
+
+
+def _saved_for(session: Session) -> dict[str, tuple[dict[str, Any], float]] | None:
+    bind = session.bind
+    if bind is None:
+        return None
+    engine = getattr(bind, "engine", bind)
+    return _saved.setdefault(engine, {})
+
+
+@event.listens_for(Session, "after_commit")
+def _remember_saved(session: Session) -> None:
+    """Only what committed is remembered: a rolled-back save is written again next time."""
+    saved_now = session.info.pop(_SAVED_NOW, None)
+    memo = _saved_for(session) if saved_now else None
+    if memo is not None and saved_now:
+        if len(memo) > 50_000:  # bounded: a very long-running process forgets and re-saves
+            memo.clear()
+        memo.update(saved_now)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_saved(session: Session) -> None:
+    session.info.pop(_SAVED_NOW, None)
+
+
+async def save_conversation(session: AsyncSession, key: str, **fields: Any) -> None:
     """Insert or update atomically: Teams sends several activities for one conversation at
     once (e.g. on install), and two inserts of the same key must not fail either turn."""
     values = {k: v for k, v in fields.items() if v is not None}
+    memo = _saved_for(session.sync_session)
+    now = time.monotonic()
+    if memo is not None and (seen := memo.get(key)) is not None and seen[0] == values and now - seen[1] < RESAVE_SECONDS:
+        return
+    session.info.setdefault(_SAVED_NOW, {})[key] = (dict(values), now)
     values["updated_at"] = utcnow()
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
@@ -272,11 +369,6 @@ async def save_conversation(session: AsyncSession, key: str, **fields: Any) -> C
     statement = insert(ConversationRef).values(key=key, **values)
     statement = statement.on_conflict_do_update(index_elements=[ConversationRef.key], set_=values)
     await session.execute(statement)
-    row = await session.scalar(
-        select(ConversationRef).where(ConversationRef.key == key).execution_options(populate_existing=True)
-    )
-    assert row is not None
-    return row
 
 
 async def conversation(session: AsyncSession, key: str) -> ConversationRef | None:

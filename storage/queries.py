@@ -8,8 +8,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import audit as audit_log
+from storage import people
 from storage.db import mark_touched
 from storage.models import (
     Action,
@@ -22,7 +24,6 @@ from storage.models import (
     Discussion,
     Escalation,
     Invitation,
-    OutboxMessage,
     Person,
 )
 
@@ -33,50 +34,32 @@ OPEN_STATUSES = ("draft", "invited", "in_progress")
 
 
 async def person_by_aad(session: AsyncSession, aad_object_id: str | None) -> Person | None:
+    """The active person signed in as this Entra object id (from the directory snapshot)."""
     if not aad_object_id:
         return None
-    return await session.scalar(
-        select(Person).where(Person.aad_object_id == aad_object_id.lower(), Person.active.is_(True))
-    )
+    return (await people.snapshot(session)).by_aad.get(aad_object_id.lower())
 
 
 async def person(session: AsyncSession, person_id: str | None) -> Person | None:
+    """A person by directory id, active or not (old records still name people who left)."""
     if not person_id:
         return None
-    return await session.get(Person, person_id)
+    return (await people.snapshot(session)).people.get(person_id)
 
 
 async def agency(session: AsyncSession, agency_id: str | None) -> Agency | None:
     if not agency_id:
         return None
-    return await session.get(Agency, agency_id)
+    return (await people.snapshot(session)).agencies.get(agency_id)
 
 
 async def agencies_of_kind(session: AsyncSession, kind: str) -> list[Agency]:
-    return list(
-        (
-            await session.scalars(
-                select(Agency).where(Agency.kind == kind, Agency.active.is_(True)).order_by(Agency.id)
-            )
-        ).all()
-    )
+    return list((await people.snapshot(session)).by_kind.get(kind, ()))
 
 
 async def people_in(session: AsyncSession, agency_id: str) -> list[Person]:
-    # The directory changes only at start-up (sync_directory), so within one unit of work an
-    # agency's people are read once, however many cards show them.
-    cache: dict[str, list[Person]] = session.info.setdefault("people_in", {})
-    if agency_id not in cache:
-        cache[agency_id] = list(
-            (
-                await session.scalars(
-                    select(Person)
-                    .where(Person.agency_id == agency_id, Person.active.is_(True))
-                    .order_by(Person.name)
-                )
-            ).all()
-        )
-    return list(cache[agency_id])
+    """An agency's active people, by name."""
+    return list((await people.snapshot(session)).by_agency.get(agency_id, ()))
 
 
 # Discussions -------------------------------------------------------------------------------
@@ -122,6 +105,25 @@ async def invitation(session: AsyncSession, invitation_id: Any) -> Invitation | 
     return await session.get(Invitation, invitation_id)
 
 
+async def invitation_for_update(session: AsyncSession, invitation_id: Any) -> Invitation | None:
+    """An invitation with its discussion locked (PostgreSQL: concurrent answers to one discussion
+    take turns) and all the discussion's invitations loaded: two statements."""
+    if not isinstance(invitation_id, str) or len(invitation_id) > 36:
+        return None
+    d = await session.scalar(
+        select(Discussion)
+        .join(Invitation, Invitation.discussion_id == Discussion.id)
+        .where(Invitation.id == invitation_id)
+        .with_for_update(of=Discussion)
+        .execution_options(populate_existing=True)
+    )
+    if d is None:
+        return None
+    for i in d.invitations:  # the reverse side, without a query per invitation
+        set_committed_value(i, "discussion", d)
+    return next((i for i in d.invitations if i.id == invitation_id), None)
+
+
 async def escalations(session: AsyncSession, discussion_id: str) -> list[Escalation]:
     return list(
         (
@@ -139,18 +141,10 @@ async def escalation_exists(session: AsyncSession, dedupe_key: str) -> bool:
 
 
 async def sent_keys_with_prefix(session: AsyncSession, prefix: str, *, discussion_id: str) -> list[str]:
-    """Keys of the messages sent for a discussion that start with `prefix` (the discussion's
-    own rows, found by index: a prefix LIKE alone would read the whole outbox)."""
-    rows = await session.scalars(
-        select(OutboxMessage.message_key)
-        .where(
-            OutboxMessage.discussion_id == discussion_id,
-            OutboxMessage.op == "send",
-            OutboxMessage.message_key.like(prefix.replace("%", r"\%").replace("_", r"\_") + "%", escape="\\"),
-        )
-        .order_by(OutboxMessage.id)
-    )
-    return [k for k in rows.all() if k]
+    """Keys of the messages sent for a discussion that start with `prefix`, in sending order."""
+    from storage.outbox import first_sends_with_prefix
+
+    return [sent.key for sent in await first_sends_with_prefix(session, prefix, discussion_id=discussion_id)]
 
 
 async def audit(
@@ -247,7 +241,8 @@ async def disagreement(session: AsyncSession, disagreement_id: Any) -> Disagreem
 async def agency_by_channel(session: AsyncSession, channel_id: str | None) -> Agency | None:
     if not channel_id:
         return None
-    return await session.scalar(select(Agency).where(Agency.channel_id == channel_id).limit(1))
+    snap = await people.snapshot(session)
+    return next((a for a in sorted(snap.agencies.values(), key=lambda a: a.id) if a.channel_id == channel_id), None)
 
 
 # Calendar answers (issue 11) ------------------------------------------------------------------
@@ -315,13 +310,8 @@ async def open_discussions_of_chair(session: AsyncSession, chair_person_id: str,
 
 
 async def agencies_with_duty_manager(session: AsyncSession, person_id: str) -> list[Agency]:
-    return list(
-        (
-            await session.scalars(
-                select(Agency).where(Agency.duty_manager_person_id == person_id, Agency.active.is_(True))
-            )
-        ).all()
-    )
+    snap = await people.snapshot(session)
+    return [a for kind in sorted(snap.by_kind) for a in snap.by_kind[kind] if a.duty_manager_person_id == person_id]
 
 
 async def discussions_at_risk(
@@ -404,9 +394,11 @@ async def people_matching(session: AsyncSession, typed: str) -> list[Person]:
     wanted = typed.strip().lower()
     if not wanted:
         return []
-    column = func.lower(Person.email) if "@" in wanted else func.lower(Person.name)
-    return list(
-        (await session.scalars(select(Person).where(column == wanted, Person.active.is_(True)).order_by(Person.id))).all()
+    snap = await people.snapshot(session)
+    by_email = "@" in wanted
+    return sorted(
+        (p for p in snap.people.values() if p.active and ((p.email or "") if by_email else p.name).lower() == wanted),
+        key=lambda p: p.id,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import and_, case, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit as audit_log
+from storage import outbox
 from storage.models import (
     Action,
     Attendance,
@@ -85,6 +86,7 @@ async def _purge_case(session: AsyncSession, case_ref: str, ids: list[str]) -> P
     keyed = select(OutboxMessage.message_key).where(of_case, OutboxMessage.message_key.is_not(None))
     done.deliveries = (await session.execute(delete(SentMessage).where(SentMessage.key.in_(keyed)))).rowcount  # type: ignore[attr-defined]
     done.messages = (await session.execute(delete(OutboxMessage).where(of_case))).rowcount  # type: ignore[attr-defined]
+    outbox.forget_first_sends(session)
     if threads:
         # Threads started for this case and used by nothing else that remains.
         still_used = exists().where(OutboxMessage.conversation_id == ConversationRef.conversation_id)

@@ -14,6 +14,13 @@ from dialogs.targets import chair_target, channel_target, person_target
 from storage import outbox, queries
 from storage.models import Discussion, Invitation
 
+_RENDERED = "invitations_rendered"
+
+
+def rendered_invitation(session: AsyncSession, inv: Invitation) -> tuple[dict[str, Any], cards.ChannelMessage] | None:
+    """The cards `refresh_invitation` drew for this invitation in this unit of work, if any."""
+    return session.info.get(_RENDERED, {}).get(inv.id)
+
 
 async def post_invitations(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
     """One invitation card per agency: a thread in its channel, or personal chats."""
@@ -74,6 +81,8 @@ async def refresh_invitation(session: AsyncSession, services: Services, inv: Inv
     if not copies:
         return None
     private_card, channel_message = await views.invitation_cards(session, services, inv, now)
+    # The press that caused this answers with the same cards: drawn once (`rendered_invitation`).
+    session.info.setdefault(_RENDERED, {})[inv.id] = (private_card, channel_message)
     private = replies.card_activity(private_card, f"Invitation: {inv.discussion.case_ref}")
     shared = replies.channel_safe(channel_message)
     for sent in copies:

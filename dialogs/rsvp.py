@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from dialogs import escalate, views
 from dialogs.access import refusal
-from dialogs.roster import refresh_invitation, refresh_roster
+from dialogs.roster import refresh_invitation, refresh_roster, rendered_invitation
 from dialogs.services import Services
 from dialogs.targets import person_target
 from dialogs.types import CardAction, CardReply
@@ -199,5 +199,6 @@ async def record_answer(session: AsyncSession, services: Services, act: CardActi
 
 async def _invitation_reply(session: AsyncSession, services: Services, inv: Invitation, act: CardAction) -> CardReply:
     """The pressed invitation, updated; a press in the agency's channel gets the channel's version."""
-    private, for_channel = await views.invitation_cards(session, services, inv, act.now)
+    drawn = rendered_invitation(session, inv)  # the answer just refreshed every copy with these
+    private, for_channel = drawn if drawn is not None else await views.invitation_cards(session, services, inv, act.now)
     return CardReply(card=private, channel_card=for_channel)

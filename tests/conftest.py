@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -192,3 +193,27 @@ async def sqlite_bot(sqlite_url: str, connector: FakeConnector, clock: Clock) ->
         yield harness
     finally:
         await harness.stop()
+
+
+@asynccontextmanager
+async def bot_with_graph(database_url: str, connector: FakeConnector, clock: Clock, monkeypatch: pytest.MonkeyPatch,
+                         *, max_attempts: int, backoff_base: float) -> AsyncIterator[tuple[Bot, Any]]:  # fmt: skip
+    """The bot with Teams meetings and calendar answers through the fake Entra ID and Graph
+    (tests/support/identity.py), configured by environment as an administrator would."""
+    from tests.support.identity import FakeIdentityAndGraph
+
+    async with FakeIdentityAndGraph() as fake:
+        graph_env = {"SDBOT_GRAPH_TENANT_ID": fake.tenant, "SDBOT_GRAPH_CLIENT_ID": fake.client_id,
+                     "SDBOT_GRAPH_CLIENT_SECRET": fake.client_secret, "SDBOT_GRAPH_ORGANISER": "sd@example.org",
+                     "SDBOT_GRAPH_AUTHORITY_HOST": fake.url, "SDBOT_GRAPH_BASE_URL": fake.url,
+                     "SDBOT_GRAPH_CA_FILE": fake.ca_file, "SDBOT_GRAPH_MAX_ATTEMPTS": str(max_attempts),
+                     "SDBOT_GRAPH_BACKOFF_BASE": str(backoff_base)}  # fmt: skip
+        for key, value in graph_env.items():
+            monkeypatch.setenv(key, value)
+        bot = Bot(make_settings(database_url, service_url=connector.url, extra=graph_env), connector, clock)
+        await bot.start()
+        try:
+            yield bot, fake
+        finally:
+            await bot.stop()
+

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.conftest import Bot, Clock, make_settings
+from tests.conftest import Bot, Clock, bot_with_graph
 from tests.support.connector import FakeConnector
 from tests.support.identity import FakeIdentityAndGraph
 from tests.test_convene_flow import CHRIS_CHAT, card_json, sent_to, verb_data
@@ -16,20 +16,8 @@ from tests.test_convene_flow import CHRIS_CHAT, card_json, sent_to, verb_data
 @pytest.fixture
 async def graph_bot(sqlite_url: str, connector: FakeConnector, clock: Clock,
                     monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Bot, FakeIdentityAndGraph]]:  # fmt: skip
-    fake = FakeIdentityAndGraph()
-    await fake.start()
-    graph_env = {"SDBOT_GRAPH_TENANT_ID": fake.tenant, "SDBOT_GRAPH_CLIENT_ID": fake.client_id,
-                       "SDBOT_GRAPH_CLIENT_SECRET": fake.client_secret, "SDBOT_GRAPH_ORGANISER": "sd@example.org",
-                       "SDBOT_GRAPH_AUTHORITY_HOST": fake.url, "SDBOT_GRAPH_BASE_URL": fake.url,
-                       "SDBOT_GRAPH_CA_FILE": fake.ca_file, "SDBOT_GRAPH_MAX_ATTEMPTS": "3",
-                       "SDBOT_GRAPH_BACKOFF_BASE": "0.05"}  # fmt: skip
-    for key, value in graph_env.items():
-        monkeypatch.setenv(key, value)
-    bot = Bot(make_settings(sqlite_url, service_url=connector.url, extra=graph_env), connector, clock)
-    await bot.start()
-    yield bot, fake
-    await bot.stop()
-    await fake.stop()
+    async with bot_with_graph(sqlite_url, connector, clock, monkeypatch, max_attempts=3, backoff_base=0.05) as running:
+        yield running
 
 
 async def invite(bot: Bot) -> None:

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import AuditEntry, Discussion, Escalation, Invitation
-from tests.conftest import PEOPLE, Bot, Clock, make_settings
+from tests.conftest import PEOPLE, Bot, Clock, bot_with_graph, make_settings
 from tests.support import activities
 from tests.support.connector import FakeConnector
 from tests.support.identity import FakeIdentityAndGraph
@@ -83,20 +83,8 @@ def chair_notices(bot: Bot, words: str) -> list[Any]:
 @pytest.fixture
 async def graph_bot(database_url: str, connector: FakeConnector, clock: Clock,
                     monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[tuple[Bot, FakeIdentityAndGraph]]:  # fmt: skip
-    fake = FakeIdentityAndGraph()
-    await fake.start()
-    graph_env = {"SDBOT_GRAPH_TENANT_ID": fake.tenant, "SDBOT_GRAPH_CLIENT_ID": fake.client_id,
-                       "SDBOT_GRAPH_CLIENT_SECRET": fake.client_secret, "SDBOT_GRAPH_ORGANISER": "sd@example.org",
-                       "SDBOT_GRAPH_AUTHORITY_HOST": fake.url, "SDBOT_GRAPH_BASE_URL": fake.url,
-                       "SDBOT_GRAPH_CA_FILE": fake.ca_file, "SDBOT_GRAPH_MAX_ATTEMPTS": "2",
-                       "SDBOT_GRAPH_BACKOFF_BASE": "0.02"}  # fmt: skip
-    for key, value in graph_env.items():
-        monkeypatch.setenv(key, value)
-    bot = Bot(make_settings(database_url, service_url=connector.url, extra=graph_env), connector, clock)
-    await bot.start()
-    yield bot, fake
-    await bot.stop()
-    await fake.stop()
+    async with bot_with_graph(database_url, connector, clock, monkeypatch, max_attempts=2, backoff_base=0.02) as running:
+        yield running
 
 
 def event_reads(fake: FakeIdentityAndGraph) -> int:

@@ -22,7 +22,7 @@ import jwt
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.support.fakehttp import LocalServer
+from tests.support.fakehttp import FakeService, LocalServer
 
 CHANNEL_ISSUER = "https://api.botframework.com"
 METADATA_PATH = "/v1/.well-known/openidconfiguration"
@@ -45,7 +45,7 @@ class SigningKeyPair:
                 "e": _b64(numbers.e), "endorsements": self.endorsements}  # fmt: skip
 
 
-class FakeBotFrameworkIdentity:
+class FakeBotFrameworkIdentity(FakeService):
     def __init__(self) -> None:
         self.keys = [SigningKeyPair("bf-key-1", ["msteams", "webchat"])]
         self.rogue = SigningKeyPair("bf-key-1", ["msteams"])  # same kid, not published
@@ -53,10 +53,6 @@ class FakeBotFrameworkIdentity:
         self.key_calls = 0
         self._hang: asyncio.Event | None = None
         self._server = LocalServer(self._app())
-
-    @property
-    def url(self) -> str:
-        return self._server.url
 
     @property
     def metadata_url(self) -> str:
@@ -78,19 +74,9 @@ class FakeBotFrameworkIdentity:
         signer = key or self.keys[0]
         return jwt.encode(payload, signer.private, algorithm="RS256", headers={"kid": signer.kid, "x5t": signer.kid})
 
-    async def start(self) -> None:
-        await self._server.start()
-
     async def stop(self) -> None:
         self.release()
         await self._server.stop()
-
-    async def __aenter__(self) -> FakeBotFrameworkIdentity:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.stop()
 
     def _app(self) -> web.Application:
         app = web.Application()

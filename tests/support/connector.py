@@ -20,7 +20,15 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.support.fakehttp import Fault, Faults, LocalServer, Recorded, error_body, wait_until
+from tests.support.fakehttp import (
+    FakeService,
+    Fault,
+    Faults,
+    LocalServer,
+    Recorded,
+    error_body,
+    wait_until,
+)
 
 __all__ = ["FakeConnector", "Message", "Recorded"]
 
@@ -39,7 +47,7 @@ class Message:
         return str(self.activity.get("text") or "")
 
 
-class FakeConnector:
+class FakeConnector(FakeService):
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.sent: list[Message] = []
@@ -92,10 +100,6 @@ class FakeConnector:
     # Introspection -------------------------------------------------------------------------
 
     @property
-    def url(self) -> str:
-        return self._server.url
-
-    @property
     def authorizations(self) -> list[str | None]:
         """The Authorization header of every request, in order (None where there was none)."""
         return [r.authorization for r in self.requests]
@@ -121,21 +125,6 @@ class FakeConnector:
     async def wait_for(self, predicate: Callable[[FakeConnector], bool], timeout: float = 5.0) -> None:
         """Poll until predicate(self) holds; else AssertionError with what did arrive."""
         await wait_until(lambda: predicate(self), timeout, self.summary)
-
-    # Lifecycle -----------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        await self._server.start()
-
-    async def stop(self) -> None:
-        await self._server.stop()
-
-    async def __aenter__(self) -> FakeConnector:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.stop()
 
     # Server --------------------------------------------------------------------------------
 

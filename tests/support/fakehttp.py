@@ -9,7 +9,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from aiohttp import web
 
@@ -151,3 +151,28 @@ class LocalServer:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+
+class FakeService:
+    """A fake Microsoft service served by a `LocalServer`: started and stopped with it, or used
+    as `async with`. Subclasses set `_server` and may extend `stop` with their own clean-up."""
+
+    _server: LocalServer
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    async def start(self) -> None:
+        await self._server.start()
+
+    async def stop(self) -> None:
+        await self._server.stop()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.stop()
+

@@ -35,7 +35,15 @@ from urllib.parse import unquote_plus
 
 from aiohttp import web
 
-from tests.support.fakehttp import Fault, Faults, LocalServer, Recorded, error_body, wait_until
+from tests.support.fakehttp import (
+    FakeService,
+    Fault,
+    Faults,
+    LocalServer,
+    Recorded,
+    error_body,
+    wait_until,
+)
 
 __all__ = ["FakeIdentityAndGraph", "Recorded", "RESPONSES"]
 
@@ -72,7 +80,7 @@ def _self_signed(folder: Path) -> tuple[Path, ssl.SSLContext]:
     return cert_file, context
 
 
-class FakeIdentityAndGraph:
+class FakeIdentityAndGraph(FakeService):
     def __init__(self, client_id: str = "6a1c9a2e-0000-4000-8000-00000000abcd", client_secret: str = "test-secret",
                  tenant: str = "11111111-2222-4333-8444-555555555555", token_lifetime: int = 3599) -> None:  # fmt: skip
         self.client_id = client_id
@@ -131,10 +139,6 @@ class FakeIdentityAndGraph:
 
     # Introspection -------------------------------------------------------------------------
 
-    @property
-    def url(self) -> str:
-        return self._server.url
-
     def graph_requests(self) -> list[Recorded]:
         return [r for r in self.requests if r.path.startswith(GRAPH)]
 
@@ -148,19 +152,9 @@ class FakeIdentityAndGraph:
 
     # Lifecycle -----------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        await self._server.start()
-
     async def stop(self) -> None:
         await self._server.stop()
         shutil.rmtree(self._folder, ignore_errors=True)
-
-    async def __aenter__(self) -> FakeIdentityAndGraph:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self.stop()
 
     # Server --------------------------------------------------------------------------------
 

@@ -301,35 +301,30 @@ class FakeIdentityAndGraph(FakeService):
         self.events[event_id] = event
         return self._answer(record, event, 201)
 
-    def _find(self, request: web.Request) -> dict[str, Any] | None:
+    async def _event(self, request: web.Request) -> tuple[Any, Callable[[int], None], dict[str, Any] | web.StreamResponse]:
+        """(body, record, the organiser's event) for a request on one event, or instead of the
+        event the answer Graph gives first: a fault, 401 for a bad token, 404 for another's event."""
+        body, record, fault = await self._begin(request)
+        if fault is not None:
+            return body, record, fault
+        refused = self._unauthorised(request, record)
+        if refused is not None:
+            return body, record, refused
         event = self.events.get(request.match_info["id"])
         organiser = request.match_info["organiser"].lower()
         if event is None or event["organizer"]["emailAddress"]["address"].lower() != organiser:
-            return None
-        return event
+            return body, record, self._graph_error(record, 404, "ErrorItemNotFound",
+                                                   "The specified object was not found in the store.")  # fmt: skip
+        return body, record, event
 
     async def _get_event(self, request: web.Request) -> web.StreamResponse:
-        _, record, fault = await self._begin(request)
-        if fault is not None:
-            return fault
-        refused = self._unauthorised(request, record)
-        if refused is not None:
-            return refused
-        event = self._find(request)
-        if event is None:
-            return self._graph_error(record, 404, "ErrorItemNotFound", "The specified object was not found in the store.")
-        return self._answer(record, event)
+        _, record, event = await self._event(request)
+        return event if isinstance(event, web.StreamResponse) else self._answer(record, event)
 
     async def _patch_event(self, request: web.Request) -> web.StreamResponse:
-        body, record, fault = await self._begin(request)
-        if fault is not None:
-            return fault
-        refused = self._unauthorised(request, record)
-        if refused is not None:
-            return refused
-        event = self._find(request)
-        if event is None:
-            return self._graph_error(record, 404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        body, record, event = await self._event(request)
+        if isinstance(event, web.StreamResponse):
+            return event
         if not isinstance(body, dict):
             return self._graph_error(record, 400, "RequestBodyRead", "the body must be JSON")
         for key, value in body.items():
@@ -343,15 +338,9 @@ class FakeIdentityAndGraph(FakeService):
         return self._answer(record, event)
 
     async def _delete_event(self, request: web.Request) -> web.StreamResponse:
-        _, record, fault = await self._begin(request)
-        if fault is not None:
-            return fault
-        refused = self._unauthorised(request, record)
-        if refused is not None:
-            return refused
-        event = self._find(request)
-        if event is None:
-            return self._graph_error(record, 404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        _, record, event = await self._event(request)
+        if isinstance(event, web.StreamResponse):
+            return event
         del self.events[event["id"]]
         record(204)
         return web.Response(status=204)

@@ -5,10 +5,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from cards.common import card, execute, show_card, text
 from cards.format import escape_markdown, fmt_when
+from procedure.states import ActionStatus
+
+
+class MeetingState(StrEnum):
+    """What a meeting card says about the discussion: one of these, never two."""
+
+    WAITING = "waiting"  # not started
+    STARTED = "started"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -19,7 +29,7 @@ class MeetingView:
     scheduled_for: datetime | None
     meeting_url: str | None
     chair_name: str
-    state: str  # "waiting" (not started) | "started" | "closed": the card says one of them
+    state: MeetingState
     may_report_csc_absent: bool  # police and health (SX 6.6 'Inquorate Strategy Discussion')
     difference_statement: str
     csc_absent_reported: bool = False
@@ -34,9 +44,9 @@ def _clock(dt: datetime) -> str:
 def meeting_state_line(view: MeetingView) -> str:
     """One state, never two: 'Starts ...' before the chair starts, then 'Started ... by the
     chair', then 'Closed ...'."""
-    if view.state == "closed":
+    if view.state == MeetingState.CLOSED:
         return f"Closed {fmt_when(view.closed_at)}" if view.closed_at else "Closed"
-    if view.state == "started":
+    if view.state == MeetingState.STARTED:
         when = view.started_at
         if when is None:
             return "Started by the chair"
@@ -49,10 +59,10 @@ def meeting_state_line(view: MeetingView) -> str:
 
 def meeting_card(view: MeetingView) -> dict[str, Any]:
     data = {"discussion_id": view.discussion_id}
-    open_ = view.state != "closed"
+    open_ = view.state != MeetingState.CLOSED
     body: list[dict[str, Any]] = [
         text(f"Strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
-        text(meeting_state_line(view), weight="Bolder", color="Good" if view.state == "started" else "Default"),
+        text(meeting_state_line(view), weight="Bolder", color="Good" if view.state == MeetingState.STARTED else "Default"),
         {"type": "FactSet", "facts": [
             {"title": "Chair", "value": view.chair_name},
             {"title": "Your agency", "value": view.agency_name},
@@ -173,7 +183,7 @@ class ActionView:
     agency_name: str
     due: datetime
     purpose: str
-    status: str
+    status: ActionStatus
     done_at: datetime | None = None
 
 
@@ -185,8 +195,8 @@ def action_card(view: ActionView) -> dict[str, Any]:
             {"title": "Owner", "value": f"{view.owner_name} ({view.agency_name})"},
             {"title": "Due", "value": fmt_when(view.due)},
             *([{"title": "Purpose", "value": escape_markdown(view.purpose)}] if view.purpose else []),
-            {"title": "Status", "value": "Done " + fmt_when(view.done_at) if view.status == "done" else "Open"},
+            {"title": "Status", "value": "Done " + fmt_when(view.done_at) if view.status == ActionStatus.DONE else "Open"},
         ]},
     ]  # fmt: skip
-    actions = [] if view.status == "done" else [execute("Mark done", "action_done", {"action_id": view.action_id}, "positive")]
+    actions = [] if view.status == ActionStatus.DONE else [execute("Mark done", "action_done", {"action_id": view.action_id}, "positive")]
     return card(body, actions)

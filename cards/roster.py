@@ -18,25 +18,26 @@ from cards.common import (
 )
 from cards.format import escape_markdown, fmt_when, is_after, starts_in, time_left
 from cards.views import CasesView, EscalationView, RecordAnswerForm, RosterRow, RosterView
+from procedure.states import AnswerSource, Delivery, InvitationStatus
 
 STATUS_WORDS = {
-    "accepted": "✅ Accepted",
-    "pending": "⏳ Awaiting reply",
-    "declined": "❌ Declined",
-    "withdrawn": "⚠️ Withdrawn",
-    "delegated": "➡️ Delegated, awaiting reply",
-    "tentative": "❔ Tentative",
+    InvitationStatus.ACCEPTED: "✅ Accepted",
+    InvitationStatus.PENDING: "⏳ Awaiting reply",
+    InvitationStatus.DECLINED: "❌ Declined",
+    InvitationStatus.WITHDRAWN: "⚠️ Withdrawn",
+    InvitationStatus.DELEGATED: "➡️ Delegated, awaiting reply",
+    InvitationStatus.TENTATIVE: "❔ Tentative",
 }
 DELIVERY_WORDS = {
-    "sending": "Sending the invitation…",
-    "delivered": "Invitation delivered",
-    "retrying": "⏳ Teams is not accepting the invitation yet: retrying",
-    "failed": "⛔ Invitation NOT delivered",
+    Delivery.SENDING: "Sending the invitation…",
+    Delivery.DELIVERED: "Invitation delivered",
+    Delivery.RETRYING: "⏳ Teams is not accepting the invitation yet: retrying",
+    Delivery.FAILED: "⛔ Invitation NOT delivered",
 }
-ANSWER_CHOICES = (("accepted", "Accepted"), ("declined", "Declined"), ("tentative", "Tentative"))
+ANSWER_CHOICES = ((InvitationStatus.ACCEPTED, "Accepted"), (InvitationStatus.DECLINED, "Declined"), (InvitationStatus.TENTATIVE, "Tentative"))
 
 
-def status_word(status: str, late: bool) -> str:
+def status_word(status: InvitationStatus, late: bool) -> str:
     return STATUS_WORDS.get(status, status.capitalize()) + (" (late)" if late else "")
 
 
@@ -53,21 +54,21 @@ def _row(row: RosterRow) -> Element:
     detail = row.person_name or ""
     if detail and row.responded_at:
         detail = f"{detail}, {fmt_when(row.responded_at)}"
-    if row.reason and row.status in ("declined", "withdrawn"):
+    if row.reason and row.status in (InvitationStatus.DECLINED, InvitationStatus.WITHDRAWN):
         reason = escape_markdown(row.reason)  # typed by the person who answered
         detail = f"{detail}: {reason}" if detail else reason
-    if row.source == "calendar":
+    if row.source == AnswerSource.CALENDAR:
         detail = f"{detail} (in their calendar)" if detail else "answered in their calendar"
     if row.recorded_by:
         detail = f"{detail} (recorded by {row.recorded_by})" if detail else f"recorded by {row.recorded_by}"
-    colour = {"accepted": "Good", "declined": "Attention", "withdrawn": "Attention"}.get(row.status, "Default")
+    colour = {InvitationStatus.ACCEPTED: "Good", InvitationStatus.DECLINED: "Attention", InvitationStatus.WITHDRAWN: "Attention"}.get(row.status, "Default")
     left: list[Element] = [text(f"**{row.agency_name}**" + ("" if row.required else " (as needed)"), spacing="None")]
     if detail:
         left.append(text(detail, size="Small", isSubtle=True, spacing="None"))
-    if row.delivery in DELIVERY_WORDS and row.status in ("pending", "delegated"):
-        colour_delivery = {"failed": "Attention", "retrying": "Warning"}.get(row.delivery, "Default")
+    if row.delivery in DELIVERY_WORDS and row.status in (InvitationStatus.PENDING, InvitationStatus.DELEGATED):
+        colour_delivery = {Delivery.FAILED: "Attention", Delivery.RETRYING: "Warning"}.get(row.delivery, "Default")
         left.append(text(DELIVERY_WORDS[row.delivery], size="Small", color=colour_delivery, spacing="None"))
-        if row.delivery in ("failed", "retrying") and row.contact:
+        if row.delivery in (Delivery.FAILED, Delivery.RETRYING) and row.contact:
             left.append(text(f"📞 Phone {row.contact}", size="Small", weight="Bolder", spacing="None"))
     return {"type": "ColumnSet", "columns": [
         {"type": "Column", "width": "stretch", "items": left},

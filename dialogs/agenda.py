@@ -34,6 +34,7 @@ from procedure import (
     step_values,
 )
 from procedure.quorum import HEALTH_KINDS
+from procedure.states import DiscussionStatus
 from storage import outbox, queries
 from storage.models import Action, Attendance, Contribution, Decision, Discussion, Person
 
@@ -226,7 +227,7 @@ async def _agenda_discussion(session: AsyncSession, act: CardAction) -> tuple[Di
             "Decisions and the agenda are recorded by the chair. You can add your agency's information "
             "or register a disagreement from your meeting card.",
         ))  # fmt: skip
-    if d.status != "in_progress":
+    if d.status != DiscussionStatus.IN_PROGRESS:
         return None, CardReply(card=cards.error_card("The discussion is not in progress", f"Type 'start {d.case_ref}' first."))
     return d, None
 

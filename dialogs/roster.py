@@ -11,6 +11,7 @@ import cards
 from dialogs import replies, views
 from dialogs.services import Services
 from dialogs.targets import chair_target, channel_target, person_target
+from procedure.states import Delivery, InvitationStatus
 from storage import outbox, queries
 from storage.models import Discussion, Invitation
 
@@ -25,13 +26,13 @@ def rendered_invitation(session: AsyncSession, inv: Invitation) -> tuple[dict[st
 async def post_invitations(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
     """One invitation card per agency: a thread in its channel, or personal chats."""
     for inv in d.invitations:
-        if inv.status != "pending" or inv.agency_id is None:
+        if inv.status != InvitationStatus.PENDING or inv.agency_id is None:
             continue
         agency = await queries.agency(session, inv.agency_id)
         if agency is None:
             continue
         card = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {d.case_ref}")
-        inv.delivery = "sending"
+        inv.delivery = Delivery.SENDING
         if agency.channel_id:
             await replies.to_channel(session, channel_target(agency.channel_id),
                                      await views.invitation_for_channel(session, services, inv, now),
@@ -43,7 +44,7 @@ async def post_invitations(session: AsyncSession, services: Services, d: Discuss
                                      message_key=f"invite:{inv.id}:{p.id}", discussion_id=d.id,
                                      purpose="invitation")  # fmt: skip
             if not reachable:
-                inv.delivery = "failed"  # no Teams contact at all: the roster says who to phone
+                inv.delivery = Delivery.FAILED  # no Teams contact at all: the roster says who to phone
         inv.sent_at = now
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.db import mark_touched
 from storage.links import case_touched
-from storage.models import ConversationRef, OutboxMessage, SentMessage, utcnow
+from storage.models import ConversationRef, OutboxMessage, OutboxStatus, SentMessage, utcnow
 from storage.targets import ChannelSafe, ConfidentialityError, Target
 
 
@@ -165,14 +165,14 @@ async def claim_due(
         and_(
             earlier.order_key == OutboxMessage.order_key,
             earlier.id < OutboxMessage.id,
-            earlier.status == "pending",
+            earlier.status == OutboxStatus.PENDING,
         )
     )
     candidates = (
         await session.scalars(
             select(OutboxMessage.id)
             .where(
-                OutboxMessage.status == "pending",
+                OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
                 ~blocked,
@@ -190,7 +190,7 @@ async def claim_due(
         update(OutboxMessage)
         .where(
             OutboxMessage.id.in_(candidates),
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == OutboxStatus.PENDING,
             or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
         )
         .values(lease_owner=owner, lease_until=until)
@@ -211,7 +211,7 @@ async def renew_lease(session: AsyncSession, row_id: int, owner: str, now: datet
         update(OutboxMessage)
         .where(
             OutboxMessage.id == row_id,
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == OutboxStatus.PENDING,
             # The owner alone decides: a claim by another worker overwrites it atomically.
             OutboxMessage.lease_owner == owner,
         )
@@ -235,7 +235,7 @@ async def settle_sent(
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id)
-            .values(status="sent", sent_at=utcnow(), lease_until=None, conversation_id=conversation_id,
+            .values(status=OutboxStatus.SENT, sent_at=utcnow(), lease_until=None, conversation_id=conversation_id,
                     activity_id=activity_id, attempts=OutboxMessage.attempts + 1)  # fmt: skip
             .returning(OutboxMessage.op, OutboxMessage.message_key)
             .execution_options(synchronize_session=False)
@@ -270,7 +270,7 @@ async def settle_failed(session: AsyncSession, row_id: int, error: str) -> Outbo
     row = await session.get(OutboxMessage, row_id)
     if row is None:
         return None
-    row.status, row.last_error, row.lease_until = "failed", error[:2000], None
+    row.status, row.last_error, row.lease_until = OutboxStatus.FAILED, error[:2000], None
     row.attempts += 1
     return row
 
@@ -280,7 +280,7 @@ async def sent_times(session: AsyncSession, conversation_id: str, since: datetim
     rows = await session.scalars(
         select(OutboxMessage.sent_at).where(
             OutboxMessage.conversation_id == conversation_id,
-            OutboxMessage.status == "sent",
+            OutboxMessage.status == OutboxStatus.SENT,
             OutboxMessage.sent_at >= since,
         )
     )
@@ -302,7 +302,7 @@ async def pending_count(session: AsyncSession) -> int:
 
     return int(
         await session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
         )
         or 0
     )
@@ -382,7 +382,7 @@ async def latest_service_url(session: AsyncSession, tenant_id: str | None = None
     return await session.scalar(query)
 
 
-async def delivery_of_keys(session: AsyncSession, discussion_id: str, prefix: str) -> list[tuple[str, int]]:
+async def delivery_of_keys(session: AsyncSession, discussion_id: str, prefix: str) -> list[tuple[OutboxStatus, int]]:
     """(status, attempts) of every first send under keys starting with `prefix` (e.g. the copies
     of one invitation), by the indexed discussion id."""
     rows = await session.execute(
@@ -410,7 +410,7 @@ async def prune_delivered(session: AsyncSession, before: datetime, limit: int = 
 
     old = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == "sent", OutboxMessage.message_key.is_(None), OutboxMessage.sent_at < before)
+        .where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.message_key.is_(None), OutboxMessage.sent_at < before)
         .order_by(OutboxMessage.id)
         .limit(limit)
     )

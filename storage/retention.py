@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from procedure.states import DiscussionStatus
 from storage import audit as audit_log
 from storage import outbox
 from storage.models import (
@@ -58,7 +59,7 @@ class Purged:
 async def expired_cases(session: AsyncSession, cutoff: datetime) -> dict[str, list[str]]:
     """Case reference -> discussion ids, for cases whose every discussion ended before `cutoff`."""
     ended = case((Discussion.closed_at.is_not(None), Discussion.closed_at),
-                 (Discussion.status == "cancelled", Discussion.created_at))  # fmt: skip
+                 (Discussion.status == DiscussionStatus.CANCELLED, Discussion.created_at))  # fmt: skip
     refs = select(Discussion.case_ref).group_by(Discussion.case_ref).having(
         func.count() == func.count(ended), func.max(ended) < cutoff
     )

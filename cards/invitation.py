@@ -6,6 +6,7 @@ from typing import Any
 
 from cards.common import Element, box, card, execute, facts, heading, input_text, show_card, text
 from cards.format import escape_markdown, fmt_when, starts_in
+from cards.verbs import Verb
 from cards.views import InvitationView
 from procedure.states import InvitationStatus
 
@@ -56,17 +57,17 @@ def _status(view: InvitationView) -> Element:
 
 
 def _answer_buttons(view: InvitationView, data: dict[str, Any]) -> list[Element]:
-    buttons = [execute("Accept", "accept", data, "positive")]
+    buttons = [execute("Accept", Verb.ACCEPT, data, "positive")]
     buttons.append(show_card("Decline", [
         input_text("decline_reason", "Why can't your agency attend?", required=True, multiline=True,
                    error="Give a reason: the chair records it.", max_length=1000),
-    ], execute("Send decline", "decline", data, "destructive")))  # fmt: skip
+    ], execute("Send decline", Verb.DECLINE, data, "destructive")))  # fmt: skip
     if view.colleagues:
         buttons.append(show_card("Delegate", [
             {"type": "Input.ChoiceSet", "id": "delegate_to", "label": "Colleague who will attend", "style": "compact",
              "isRequired": True, "errorMessage": "Choose a colleague.",
              "choices": [{"title": name, "value": pid} for pid, name in view.colleagues]},
-        ], execute("Delegate to colleague", "delegate", data)))  # fmt: skip
+        ], execute("Delegate to colleague", Verb.DELEGATE, data)))  # fmt: skip
     return buttons
 
 
@@ -103,9 +104,9 @@ def invitation(view: InvitationView) -> dict[str, Any]:
                  "is told and it is escalated to your agency lead.", color="Warning", size="Small"),
             input_text("withdraw_reason", "Why must your agency withdraw?", required=True, multiline=True,
                        error="Give a reason: the chair records it.", max_length=1000),
-        ], execute("Confirm withdrawal", "withdraw", data, "destructive")))  # fmt: skip
+        ], execute("Confirm withdrawal", Verb.WITHDRAW, data, "destructive")))  # fmt: skip
     elif view.status in (InvitationStatus.DECLINED, InvitationStatus.WITHDRAWN):
-        actions.append(execute("Accept", "accept", data, "positive"))
+        actions.append(execute("Accept", Verb.ACCEPT, data, "positive"))
     body.append(text("Confidential professionals' meeting: case reference only, no names of the child or family.",
                      isSubtle=True, size="Small"))  # fmt: skip
     return card(body, actions)

@@ -10,6 +10,7 @@ from typing import Any
 
 from cards.common import card, execute, show_card, text
 from cards.format import escape_markdown, fmt_when
+from cards.verbs import Verb
 from procedure.states import ActionStatus
 
 
@@ -82,16 +83,16 @@ def meeting_card(view: MeetingView) -> dict[str, Any]:
             text("CSC absence reported: the CSC duty manager has been told.", weight="Bolder")]})  # fmt: skip
     actions: list[dict[str, Any]] = []
     if view.may_report_csc_absent and view.state == "waiting" and not view.csc_absent_reported:
-        actions.append(execute("CSC not present", "csc_not_present", data, style="destructive"))
+        actions.append(execute("CSC not present", Verb.CSC_NOT_PRESENT, data, style="destructive"))
     if open_:
         actions.append(show_card("Add information", [
             {"type": "Input.Text", "id": "info", "label": "What your agency knows (history, other areas if the family moved)",
              "isMultiline": True, "isRequired": True, "errorMessage": "Write the information to share.", "maxLength": 4000},
-        ], execute("Share with the chair", "info_add", data)))  # fmt: skip
+        ], execute("Share with the chair", Verb.INFO_ADD, data)))  # fmt: skip
     actions.append(show_card("Raise a disagreement", [
         {"type": "Input.Text", "id": "about", "label": "What do you disagree with, and why?", "isMultiline": True,
          "isRequired": True, "errorMessage": "Say what the disagreement is about.", "maxLength": 2000},
-    ], execute("Register disagreement", "disagree", data)))  # fmt: skip
+    ], execute("Register disagreement", Verb.DISAGREE, data)))  # fmt: skip
     return card(body, actions)
 
 
@@ -120,7 +121,7 @@ class AgendaView:
     notes: list[str] = field(default_factory=list)  # what is recorded so far on this step
     error: str | None = None
     last: bool = False
-    extra_actions: list[tuple[str, str]] = field(default_factory=list)  # (title, verb) submitted with the inputs
+    extra_actions: list[tuple[str, Verb]] = field(default_factory=list)  # (title, verb) submitted with the inputs
     notice: str | None = None  # something the chair should know (e.g. names not found, information shared)
 
 
@@ -169,8 +170,8 @@ def agenda_card(view: AgendaView) -> dict[str, Any]:
         body.extend(_input(f))
     actions = [execute(title, verb, data) for title, verb in view.extra_actions]
     if view.step_index > 0:
-        actions.append(execute("Back", "agenda_back", data))
-    actions.append(execute("Finish agenda" if view.last else "Save and next", "agenda_next", data, style="positive"))
+        actions.append(execute("Back", Verb.AGENDA_BACK, data))
+    actions.append(execute("Finish agenda" if view.last else "Save and next", Verb.AGENDA_NEXT, data, style="positive"))
     return card(body, actions)
 
 
@@ -198,5 +199,5 @@ def action_card(view: ActionView) -> dict[str, Any]:
             {"title": "Status", "value": "Done " + fmt_when(view.done_at) if view.status == ActionStatus.DONE else "Open"},
         ]},
     ]  # fmt: skip
-    actions = [] if view.status == ActionStatus.DONE else [execute("Mark done", "action_done", {"action_id": view.action_id}, "positive")]
+    actions = [] if view.status == ActionStatus.DONE else [execute("Mark done", Verb.ACTION_DONE, {"action_id": view.action_id}, "positive")]
     return card(body, actions)

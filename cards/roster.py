@@ -17,6 +17,7 @@ from cards.common import (
     text,
 )
 from cards.format import escape_markdown, fmt_when, is_after, starts_in, time_left
+from cards.verbs import Verb
 from cards.views import CasesView, EscalationView, RecordAnswerForm, RosterRow, RosterView
 from procedure.states import AnswerSource, Delivery, InvitationStatus
 
@@ -92,7 +93,7 @@ def record_answer_action(form: RecordAnswerForm) -> Element:
         input_text("ra_reason", "Reason (needed for a decline)", multiline=True, max_length=1000),
         input_text("ra_note", "Note (who you spoke to, how)", multiline=True, max_length=1000),
     ]  # fmt: skip
-    return show_card("Record answer", body, execute("Save answer", "record_answer",
+    return show_card("Record answer", body, execute("Save answer", Verb.RECORD_ANSWER,
                                                    {"discussion_id": form.discussion_id, "origin": form.origin}))
 
 
@@ -131,7 +132,7 @@ def roster(view: RosterView) -> dict[str, Any]:
             about = f" ({e.agency_name})" if e.agency_name else ""
             body.append(text(f"🔔 {fmt_when(e.at)}: {e.kind_label}{about}. Told: {names}", size="Small"))
     body.append(text(f"Updated {fmt_when(view.updated_at)}", isSubtle=True, size="Small"))
-    actions: list[Element] = [execute("Refresh", "status", {"discussion_id": view.discussion_id})]
+    actions: list[Element] = [execute("Refresh", Verb.STATUS, {"discussion_id": view.discussion_id})]
     if view.record_form and view.record_form.choices:
         actions.append(record_answer_action(view.record_form))
     return card(body, actions)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from cards.meeting import ActionView, AgendaView, FieldView, action_card, agenda_card
+from cards.verbs import Verb
 from dialogs import parse, replies
 from dialogs.parse import InputError
 from dialogs.services import Services
@@ -78,7 +79,7 @@ async def _invited_people(session: AsyncSession, d: Discussion, kinds: frozenset
 
 
 async def _fields_for(session: AsyncSession, services: Services, d: Discussion, step_key: str, values: dict[str, str],
-                      errors: dict[str, str], parts: dict[str, list[Any]]) -> tuple[list[FieldView], list[str], list[tuple[str, str]]]:  # fmt: skip
+                      errors: dict[str, str], parts: dict[str, list[Any]]) -> tuple[list[FieldView], list[str], list[tuple[str, Verb]]]:  # fmt: skip
     """Inputs (keyed by field key), notes and extra buttons of one step."""
     saved = dict(d.agenda.get(step_key, {})) if isinstance(d.agenda.get(step_key), dict) else {}
     saved.update(values)
@@ -133,7 +134,7 @@ async def _fields_for(session: AsyncSession, services: Services, d: Discussion, 
             FieldView("purpose", "For what purpose", "text", value=values.get("purpose", ""), error=errors.get("purpose")),
         ]  # fmt: skip
         notes = [f"{a.what[:120]}: {a.owner_name}, due {_local(services, a.due)}" for a in parts["actions"]]
-        return fields, notes, [("Add action", "agenda_add_action")]
+        return fields, notes, [("Add action", Verb.AGENDA_ADD_ACTION)]
     if step_key == "information":
         notes = [f"{c.author_name} ({c.agency_id}): {c.text[:300]}" for c in parts["contributions"]
                  if c.step == "information" and c.agency_id]  # fmt: skip

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from cards.common import card, execute, show_card, text
 from cards.meeting import MeetingState, MeetingView, meeting_card
+from cards.verbs import Verb
 from dialogs import escalate, parse, replies
 from dialogs.access import may_see
 from dialogs.agenda import chair_of, post_agenda, refresh_agenda
@@ -213,7 +214,7 @@ def disagreement_card(case_ref: str, row: Disagreement, person: Person | None, s
     return card(body, [show_card("Record resolution", [
         {"type": "Input.Text", "id": "resolution", "label": "How was it resolved?", "isMultiline": True,
          "isRequired": True, "errorMessage": "Say how it was resolved.", "maxLength": 2000},
-    ], execute("Save resolution", "resolve_disagreement", {"disagreement_id": row.id}, "positive"))])  # fmt: skip
+    ], execute("Save resolution", Verb.RESOLVE_DISAGREEMENT, {"disagreement_id": row.id}, "positive"))])  # fmt: skip
 
 
 async def resolve_disagreement(session: AsyncSession, services: Services, act: CardAction) -> CardReply:

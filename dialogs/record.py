@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from cards.meeting import ActionView, action_card
 from cards.record import RecordButton, record_cards
+from cards.verbs import Verb
 from dialogs import parse, replies
 from dialogs.access import may_see, refusal
 from dialogs.meeting import refresh_meeting_cards
@@ -59,9 +60,9 @@ async def record_view(session: AsyncSession, services: Services, d: Discussion, 
     people = await recipients(session, d)
     buttons = []
     if approvable:
-        buttons.append(RecordButton("Approve circulation", "approve_circulation", {"discussion_id": d.id}, "positive"))
+        buttons.append(RecordButton("Approve circulation", Verb.APPROVE_CIRCULATION, {"discussion_id": d.id}, "positive"))
     if downloadable:
-        buttons.append(RecordButton("Download PDF", "record_pdf", {"discussion_id": d.id}))
+        buttons.append(RecordButton("Download PDF", Verb.RECORD_PDF, {"discussion_id": d.id}))
     said = "Circulated to" if d.circulated_at else "Goes to"
     return record_cards(doc, buttons, [f"{said}: " + ", ".join(p.name for p in people)])
 

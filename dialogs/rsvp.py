@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
+from cards.verbs import Verb
 from dialogs import escalate, views
 from dialogs.access import refusal
 from dialogs.roster import refresh_invitation, refresh_roster, rendered_invitation
@@ -57,16 +58,16 @@ async def answer(session: AsyncSession, services: Services, act: CardAction) -> 
     before = inv.status
     on_behalf = person.agency_id != inv.agency_id and person.id != inv.delegated_to_person_id
     answer: Answer | None = None
-    if act.verb == "accept":
+    if act.verb == Verb.ACCEPT:
         if before != InvitationStatus.ACCEPTED:
             answer = Answer(InvitationStatus.ACCEPTED, None, AnswerSource.CARD, person, on_behalf=on_behalf)
-    elif act.verb == "decline":
+    elif act.verb == Verb.DECLINE:
         reason = _reason(act.data, "decline_reason")
         if not reason:
             return refusal("Say why you decline", "A reason is needed; nothing was changed.")
         if before != InvitationStatus.DECLINED:
             answer = Answer(InvitationStatus.DECLINED, reason, AnswerSource.CARD, person, on_behalf=on_behalf)
-    elif act.verb == "withdraw":
+    elif act.verb == Verb.WITHDRAW:
         reason = _reason(act.data, "withdraw_reason")
         if before != InvitationStatus.ACCEPTED:
             return await _invitation_reply(session, services, inv, act)
@@ -74,7 +75,7 @@ async def answer(session: AsyncSession, services: Services, act: CardAction) -> 
             return refusal("Say why you withdraw", "A reason is needed; nothing was changed.")
         # Keeps who withdrew, not who had accepted.
         answer = Answer(InvitationStatus.WITHDRAWN, reason, AnswerSource.CARD, person, on_behalf=on_behalf)
-    elif act.verb == "delegate":
+    elif act.verb == Verb.DELEGATE:
         delegate = await queries.person(session, act.data.get("delegate_to") if isinstance(act.data.get("delegate_to"), str) else None)
         if delegate is None or not delegate.active or delegate.agency_id != inv.agency_id:
             return refusal("Choose a colleague", "Delegate to someone of the same agency; nothing was changed.")

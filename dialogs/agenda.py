@@ -38,6 +38,7 @@ from procedure.quorum import HEALTH_KINDS
 from procedure.states import DiscussionStatus
 from storage import outbox, queries
 from storage.models import Action, Attendance, Contribution, Decision, Discussion, Person
+from storage.targets import Target
 
 MEDICAL_TOPIC = "medical"
 COMPLETE = len(AGENDA)  # `Discussion.agenda_step` once the chair has finished the agenda
@@ -190,7 +191,7 @@ async def current_agenda_card(session: AsyncSession, services: Services, d: Disc
     return await agenda_step_card(session, services, d, d.agenda_step, notice=notice)
 
 
-async def post_agenda(session: AsyncSession, services: Services, d: Discussion, target: dict[str, Any]) -> None:
+async def post_agenda(session: AsyncSession, services: Services, d: Discussion, target: Target) -> None:
     """The agenda as a new message under a new key; it is the one kept up to date from now on."""
     if d.agenda_step >= COMPLETE:
         d.agenda_step = COMPLETE - 1  # typed `start` again after finishing: back to the last step

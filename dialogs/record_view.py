@@ -116,8 +116,8 @@ async def _attendance(ctx: _Context, d: Discussion, parts: dict[str, list[Any]])
             reason = APOLOGY_WORDS.get(a.apologies or "", a.apologies or "")
             status = f"apologies ({reason})" if reason else "apologies"
         entries.append(Entry(a.name, f"{who}: {status}" if who else status[:1].upper() + status[1:]))
-    saved = d.agenda.get("attendance") if isinstance(d.agenda.get("attendance"), dict) else {}
-    if (saved or {}).get("apologies"):
+    saved = d.agenda.get("attendance")
+    if isinstance(saved, dict) and saved.get("apologies"):
         entries.append(Entry("Apologies and reasons", ctx.typed(saved["apologies"])))
     return entries
 

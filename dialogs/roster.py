@@ -51,7 +51,7 @@ async def post_invitations(session: AsyncSession, services: Services, d: Discuss
 async def refresh_roster(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
     """Edit the chair's roster card in place (never re-post it)."""
     sent = await outbox.first_send(session, d.roster_message_key) if d.roster_message_key else None
-    if sent is None:
+    if sent is None or d.roster_message_key is None:
         return
     if sent.target.is_shared:
         # A roster left in a channel by an earlier version: it is not edited (it would show

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, event, exists, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
@@ -243,11 +244,7 @@ async def settle_sent(
     ).first()
     if done is None or done.op != "send" or not done.message_key or not activity_id:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     await session.execute(
         insert(SentMessage)
         .values(key=done.message_key, conversation_id=conversation_id, activity_id=activity_id, service_url=service_url)
@@ -362,13 +359,8 @@ async def save_conversation(session: AsyncSession, key: str, **fields: Any) -> N
     session.info.setdefault(_SAVED_NOW, {})[key] = (dict(values), now)
     values["updated_at"] = utcnow()
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(ConversationRef).values(key=key, **values)
-    statement = statement.on_conflict_do_update(index_elements=[ConversationRef.key], set_=values)
-    await session.execute(statement)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConversationRef).values(key=key, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=[ConversationRef.key], set_=values))
 
 
 async def conversation(session: AsyncSession, key: str) -> ConversationRef | None:

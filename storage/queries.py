@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -339,7 +339,7 @@ async def discussions_at_risk(
     )
     query = select(Discussion).where(open_or_uncirculated, risky)
     if agency_ids is not None:
-        involved = Discussion.id.in_(select(Invitation.discussion_id).where(Invitation.agency_id.in_(list(agency_ids))))
+        involved: ColumnElement[bool] = Discussion.id.in_(select(Invitation.discussion_id).where(Invitation.agency_id.in_(list(agency_ids))))
         if include_csc_chaired:
             chairs = select(Person.id).where(Person.agency_id.in_(list(agency_ids)))
             involved = or_(involved, Discussion.chair_person_id.in_(chairs))

@@ -152,7 +152,7 @@ async def referral_and_start_times(
     statement = select(Discussion.referral_received_at, Discussion.started_at).where(
         _in_period(start, end), _held()
     )
-    return [(a, b) for a, b in (await session.execute(statement)).all()]
+    return [(a, b) for a, b in (await session.execute(statement)).all() if b is not None]  # _held(): never None
 
 
 async def invitations_by_agency(session: AsyncSession, start: datetime, end: datetime) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from procedure.states import DiscussionStatus
@@ -112,7 +112,8 @@ async def _purge_case(session: AsyncSession, case_ref: str, ids: list[str]) -> P
     for model in _CHILDREN:
         await session.execute(delete(model).where(model.discussion_id.in_(ids)))
     # Reviews point at earlier discussions: drop the links, then the rows.
-    await session.execute(Discussion.__table__.update().where(Discussion.id.in_(ids)).values(review_of=None))
+    await session.execute(update(Discussion).where(Discussion.id.in_(ids)).values(review_of=None)
+                          .execution_options(synchronize_session=False))
     await session.execute(delete(Discussion).where(Discussion.id.in_(ids)))
     return done
 

@@ -101,7 +101,7 @@ class Target:
             return data
         if not isinstance(data, dict):
             raise ValueError(f"not an outbox target: {data!r}")
-        fields = {k: data.get(k) for k in cls.__dataclass_fields__ if data.get(k) is not None}
+        fields: dict[str, Any] = {k: data[k] for k in cls.__dataclass_fields__ if data.get(k) is not None}
         return cls(**fields)
 
 

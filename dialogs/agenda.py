@@ -37,7 +37,7 @@ from procedure import (
 from procedure.quorum import HEALTH_KINDS
 from procedure.states import DiscussionStatus
 from storage import outbox, queries
-from storage.models import Action, Attendance, Contribution, Decision, Discussion, Person
+from storage.models import Action, Attendance, Contribution, Decision, Discussion, OutboxOp, Person
 from storage.targets import Target
 
 MEDICAL_TOPIC = "medical"
@@ -206,7 +206,7 @@ async def refresh_agenda(session: AsyncSession, services: Services, d: Discussio
     if not d.agenda_message_key or not await outbox.was_sent_under(session, d.agenda_message_key):
         return
     card = card or await current_agenda_card(session, services, d)
-    await outbox.enqueue(session, op="update", message_key=d.agenda_message_key, payload=replies.card_activity(card),
+    await outbox.enqueue(session, op=OutboxOp.UPDATE, message_key=d.agenda_message_key, payload=replies.card_activity(card),
                          discussion_id=d.id, purpose="agenda")  # fmt: skip
 
 

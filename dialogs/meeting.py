@@ -24,7 +24,7 @@ from dialogs.views import quorum_of_kinds
 from procedure import PROFESSIONAL_DIFFERENCE_STATEMENT, disagreement_resolve_by
 from procedure.states import DiscussionStatus, InvitationStatus
 from storage import outbox, queries
-from storage.models import Attendance, Contribution, Disagreement, Discussion, Person
+from storage.models import Attendance, Contribution, Disagreement, Discussion, OutboxOp, Person
 
 
 def _s(data: dict[str, Any], key: str, limit: int = 4000) -> str:
@@ -115,7 +115,7 @@ async def refresh_meeting_cards(session: AsyncSession, services: Services, d: Di
             continue
         kind = next((i.agency_kind for i in d.invitations if i.agency_id == agency.id), agency.kind)
         card = await meeting_view(session, services, d, kind, agency.name)
-        await outbox.enqueue(session, op="update", message_key=key, payload=replies.card_activity(card),
+        await outbox.enqueue(session, op=OutboxOp.UPDATE, message_key=key, payload=replies.card_activity(card),
                              discussion_id=d.id, purpose="meeting")  # fmt: skip
 
 

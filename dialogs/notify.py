@@ -20,7 +20,7 @@ from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
 from procedure.states import Delivery
 from storage import outbox, queries
-from storage.models import Discussion, Invitation, OutboxMessage, OutboxStatus
+from storage.models import Discussion, Invitation, OutboxMessage, OutboxOp, OutboxStatus
 
 PURPOSES = {"invitation": "The invitation", "meeting": "The meeting card", "action": "The action card",
             "record": "The record", "reminder": "A reminder"}  # fmt: skip
@@ -47,7 +47,7 @@ def _reason(error: str | None) -> str:
 
 
 def invitation_id_of(row: OutboxMessage) -> str | None:
-    if row.op != "send" or not row.purpose.startswith("invitation"):
+    if row.op != OutboxOp.SEND or not row.purpose.startswith("invitation"):
         return None
     match = _INVITE_KEY.match(row.message_key or "")
     return match.group(1) if match else None
@@ -74,7 +74,7 @@ async def delivery_failed(session: AsyncSession, row: OutboxMessage, services: S
     for an invitation, who to phone and how to record their answer."""
     if row.purpose.startswith("delivery_failure") or not row.discussion_id:
         return
-    if row.op == "upload":  # the record's PDF: whoever chose Allow hears it, where they chose it
+    if row.op == OutboxOp.UPLOAD:  # the record's PDF: whoever chose Allow hears it, where they chose it
         await outbox.enqueue(session, target=row.target, discussion_id=row.discussion_id, purpose="delivery_failure",
                              payload={"type": "message", "text": f"Not downloaded: the PDF could not be saved to your "
                                       f"OneDrive ({_reason(row.last_error)}). Press Download PDF on the record again."})  # fmt: skip

@@ -24,7 +24,7 @@ from dialogs.types import CardAction, CardReply, Command
 from procedure import circulate_by, icpc_by
 from procedure.states import ActionStatus, DiscussionStatus
 from storage import outbox, queries
-from storage.models import Discussion, Person
+from storage.models import Discussion, OutboxOp, Person
 
 
 async def recipients(session: AsyncSession, d: Discussion) -> list[Person]:
@@ -169,6 +169,6 @@ async def action_done(session: AsyncSession, services: Services, act: CardAction
     card, for_channel = action_card(view), cards.channel_action(view)
     sent_to = await outbox.target_of(session, f"action:{row.id}")
     if sent_to is not None:
-        await outbox.enqueue(session, op="update", message_key=f"action:{row.id}", discussion_id=d.id, purpose="action",
+        await outbox.enqueue(session, op=OutboxOp.UPDATE, message_key=f"action:{row.id}", discussion_id=d.id, purpose="action",
                              payload=replies.channel_safe(for_channel) if sent_to.is_shared else replies.card_activity(card))  # fmt: skip
     return CardReply(card=card, channel_card=for_channel)

@@ -31,9 +31,9 @@ from dialogs.targets import person_target
 from dialogs.types import CardAction, CardReply, FileConsent
 from procedure.states import DiscussionStatus
 from storage import outbox, queries
-from storage.models import Discussion
+from storage.models import Discussion, OutboxOp
 
-UPLOAD_OP = "upload"
+UPLOAD_OP = OutboxOp.UPLOAD
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 

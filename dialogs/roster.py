@@ -13,7 +13,7 @@ from dialogs.services import Services
 from dialogs.targets import chair_target, channel_target, person_target
 from procedure.states import Delivery, InvitationStatus
 from storage import outbox, queries
-from storage.models import Discussion, Invitation
+from storage.models import Discussion, Invitation, OutboxOp
 
 _RENDERED = "invitations_rendered"
 
@@ -66,7 +66,7 @@ async def refresh_roster(session: AsyncSession, services: Services, d: Discussio
         return
     await outbox.enqueue(
         session,
-        op="update",
+        op=OutboxOp.UPDATE,
         message_key=d.roster_message_key,
         payload=replies.card_activity(await views.roster_card(session, services, d, now), "Roster"),
         discussion_id=d.id,
@@ -87,7 +87,7 @@ async def refresh_invitation(session: AsyncSession, services: Services, inv: Inv
     private = replies.card_activity(private_card, f"Invitation: {inv.discussion.case_ref}")
     shared = replies.channel_safe(channel_message)
     for sent in copies:
-        await outbox.enqueue(session, op="update", message_key=sent.key,
+        await outbox.enqueue(session, op=OutboxOp.UPDATE, message_key=sent.key,
                              payload=shared if sent.target.is_shared else private,
                              discussion_id=inv.discussion_id, purpose="invitation")  # fmt: skip
     return private_card, channel_message  # the caller answers the press with them

@@ -43,6 +43,14 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class OutboxOp(StrEnum):
+    """What an outbox row asks of Teams."""
+
+    SEND = "send"  # post a new message (recording its id when it has a message key)
+    UPDATE = "update"  # edit the message sent under the same message key
+    UPLOAD = "upload"  # put the record's file where the person allowed it (file consent)
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite drops offsets)."""
 
@@ -274,7 +282,7 @@ class OutboxMessage(Base):
     purpose: Mapped[str] = mapped_column(String(64), default="message")
     target: Mapped[dict[str, Any]] = mapped_column(JSON)
     order_key: Mapped[str] = mapped_column(String(400))
-    op: Mapped[str] = mapped_column(String(16), default="send")
+    op: Mapped[OutboxOp] = mapped_column(StateString(OutboxOp, 16), default=OutboxOp.SEND)
     message_key: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Set only by `outbox.enqueue` for a ChannelSafe payload: the worker sends nothing else to

@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session, aliased
 
 from storage.db import mark_touched
 from storage.links import case_touched
-from storage.models import ConversationRef, OutboxMessage, OutboxStatus, SentMessage, utcnow
+from storage.models import (
+    ConversationRef,
+    OutboxMessage,
+    OutboxOp,
+    OutboxStatus,
+    SentMessage,
+    utcnow,
+)
 from storage.targets import ChannelSafe, ConfidentialityError, Target
 
 
@@ -44,7 +51,7 @@ async def enqueue(
     *,
     target: dict[str, Any] | Target | None = None,
     payload: dict[str, Any] | ChannelSafe,
-    op: str = "send",
+    op: OutboxOp = OutboxOp.SEND,
     message_key: str | None = None,
     discussion_id: str | None = None,
     purpose: str = "message",
@@ -58,7 +65,7 @@ async def enqueue(
     A shared target (a channel, a group chat) takes only a `ChannelSafe` payload: anything else
     raises `ConfidentialityError`, and the caller's transaction rolls back with it.
     """
-    if op == "update":
+    if op == OutboxOp.UPDATE:
         if not message_key:
             raise ValueError("an update needs the message_key of the message it edits")
         original = await first_send(session, message_key)
@@ -85,7 +92,7 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
-    if op == "send" and message_key:
+    if op == OutboxOp.SEND and message_key:
         _first_sends(session).setdefault(message_key, FirstSend(message_key, resolved, order_key))
     mark_touched(session, discussion_id)
     return row
@@ -122,7 +129,7 @@ async def first_send(session: AsyncSession, message_key: str) -> FirstSend | Non
     row = (
         await session.execute(
             select(OutboxMessage.target, OutboxMessage.order_key)
-            .where(OutboxMessage.message_key == message_key, OutboxMessage.op == "send")
+            .where(OutboxMessage.message_key == message_key, OutboxMessage.op == OutboxOp.SEND)
             .order_by(OutboxMessage.id)
             .limit(1)
         )
@@ -141,7 +148,7 @@ async def first_sends_with_prefix(session: AsyncSession, prefix: str, *, discuss
         select(OutboxMessage.message_key, OutboxMessage.target, OutboxMessage.order_key)
         .where(
             OutboxMessage.discussion_id == discussion_id,
-            OutboxMessage.op == "send",
+            OutboxMessage.op == OutboxOp.SEND,
             OutboxMessage.message_key.like(prefix.replace("%", r"\%").replace("_", r"\_") + "%", escape="\\"),
         )
         .order_by(OutboxMessage.id)
@@ -242,7 +249,7 @@ async def settle_sent(
             .execution_options(synchronize_session=False)
         )
     ).first()
-    if done is None or done.op != "send" or not done.message_key or not activity_id:
+    if done is None or done.op != OutboxOp.SEND or not done.message_key or not activity_id:
         return
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     await session.execute(
@@ -380,7 +387,7 @@ async def delivery_of_keys(session: AsyncSession, discussion_id: str, prefix: st
     rows = await session.execute(
         select(OutboxMessage.status, OutboxMessage.attempts).where(
             OutboxMessage.discussion_id == discussion_id,
-            OutboxMessage.op == "send",
+            OutboxMessage.op == OutboxOp.SEND,
             OutboxMessage.message_key.like(f"{prefix}%"),
         )
     )

@@ -12,7 +12,8 @@ from sqlalchemy.exc import StatementError
 
 from procedure.states import ActionStatus, DiscussionStatus, EscalationKind, InvitationStatus
 from storage.db import create_engine, session_factory, transaction
-from storage.models import Discussion, Invitation, OutboxStatus
+from storage.models import Discussion, Invitation, OutboxOp, OutboxStatus
+from storage.targets import Target, TargetKind
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -32,6 +33,15 @@ def test_the_values_are_the_contract_s_strings() -> None:
                                                  "overdue_action", "disagreement", "circulation_overdue"}  # fmt: skip
     assert [s.value for s in ActionStatus] == ["open", "done"]
     assert [s.value for s in OutboxStatus] == ["pending", "sent", "failed"]
+    assert [o.value for o in OutboxOp] == ["send", "update", "upload"]
+
+
+def test_an_outbox_target_s_kind_is_a_member_even_from_stored_json() -> None:
+    target = Target.from_json({"kind": "channel", "channel_id": "19:police@thread.tacv2"})
+    assert target.kind is TargetKind.CHANNEL and target.is_shared
+    assert target.to_json() == {"kind": "channel", "channel_id": "19:police@thread.tacv2"}
+    with pytest.raises(ValueError, match="unknown outbox target kind"):
+        Target.from_json({"kind": "chanel", "channel_id": "19:police@thread.tacv2"})
 
 
 async def test_states_are_stored_as_strings_and_read_back_as_members(database_url: str) -> None:

@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NODE_STAMP := tests/node/node_modules/.installed
 
-.PHONY: run test install lint node postgres package playground clean bench
+.PHONY: run test install lint typecheck node postgres package playground clean bench
 
 $(BIN)/sdbot: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,7 +36,11 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
-test: install node postgres lint
+# mypy over the packages (pyproject [tool.mypy]): states, verbs and SQLAlchemy columns are typed.
+typecheck: install
+	$(BIN)/mypy
+
+test: install node postgres lint typecheck
 	$(BIN)/python -m pytest -q
 
 # RSVP presses and scheduler passes with a large database, next to a floor (README "Performance").

@@ -158,7 +158,7 @@ def _http_session(ca_file: str, timeout: float) -> Any:
         last_status: int | None = None
         last_retry_after: str | None = None
 
-        def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
+        def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
             kwargs.setdefault("timeout", timeout)
             if ca_file:
                 # An explicit `verify` also beats REQUESTS_CA_BUNDLE from the environment.

@@ -39,6 +39,11 @@ def processed_key(activity: Activity) -> str | None:
     return activities.activity_key(conversation or "", activity.id, sender)
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    """A JSON object from an activity, or {} for anything else (a client may send any shape)."""
+    return value if isinstance(value, dict) else {}
+
+
 def tenant_of(activity: Activity) -> str | None:
     # Teams sends conversation.tenantId, which the SDK loses on deserialise; channelData keeps it.
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
@@ -51,8 +56,7 @@ def tenant_of(activity: Activity) -> str | None:
 
 def where_of(activity: Activity) -> Where:
     data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    team = data.get("team") if isinstance(data.get("team"), dict) else {}
-    channel = data.get("channel") if isinstance(data.get("channel"), dict) else {}
+    team, channel = _mapping(data.get("team")), _mapping(data.get("channel"))
     conv = activity.conversation
     conv_type = (conv.conversation_type if conv else None) or ("channel" if channel else "personal")
     return Where(
@@ -181,10 +185,9 @@ class StrategyDiscussionBot(TeamsActivityHandler):
         return InvokeResponse(status=200, body=reply)
 
     async def _card_action(self, activity: Activity) -> dict[str, Any]:
-        value = activity.value if isinstance(activity.value, dict) else {}
-        action = value.get("action") if isinstance(value.get("action"), dict) else {}
+        action = _mapping(_mapping(activity.value).get("action"))
         verb = action.get("verb")
-        data = action.get("data") if isinstance(action.get("data"), dict) else {}
+        data = _mapping(action.get("data"))
         where, actor = where_of(activity), actor_of(activity)
         if not isinstance(verb, str) or not verb:
             return CardReply(error=("BadRequest", "This card action has no verb.")).as_invoke_body()
@@ -270,6 +273,6 @@ class StrategyDiscussionBot(TeamsActivityHandler):
                 return InvokeResponse(status=503, body={})
             log.exception("file consent failed", extra={"activity": activity.id})
             return InvokeResponse(status=500, body={})
-        self._on_enqueued()
+        self._on_enqueued(frozenset())
         log.info("file consent", extra={"action": request.action, "actor": request.actor.aad_object_id})
         return InvokeResponse(status=200, body={})

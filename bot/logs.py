@@ -15,6 +15,7 @@ import sys
 import traceback
 from datetime import UTC, datetime
 from types import TracebackType
+from typing import Any
 
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 # aiohttp's access log attaches every request header (Authorization included): never logged.
@@ -73,7 +74,7 @@ def format_exception(exc: BaseException, tb: TracebackType | None) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {
+        entry: dict[str, Any] = {
             "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,

@@ -27,8 +27,8 @@ from dialogs.services import Services
 from procedure import load_profile
 from storage import outbox as q
 from storage.db import is_unavailable, transaction
-from storage.models import OutboxMessage, utcnow
-from storage.targets import Target, is_shared_conversation
+from storage.models import OutboxMessage, OutboxOp, utcnow
+from storage.targets import Target, TargetKind, is_shared_conversation
 
 log = logging.getLogger("sdbot.outbox")
 
@@ -300,7 +300,7 @@ class OutboxWorker:
     async def _send(self, row: OutboxMessage) -> tuple[str, str | None, str]:
         target, payload = Target.from_json(row.target), row.payload
         async with self._factory() as session:
-            if row.op == "update":
+            if row.op == OutboxOp.UPDATE:
                 sent = self._sent.get(row.message_key or "") or await q.sent_message(session, row.message_key or "")
                 if sent is not None:
                     if len(self._sent) >= 10_000:  # bounded: forget and read again
@@ -315,9 +315,9 @@ class OutboxWorker:
                 return sent.conversation_id, sent.activity_id, sent.service_url
             self._refuse_unless_channel_safe(row, target.is_shared)
             service_url, tenant_id = await self._service_url(session, target)
-            if target.kind == "conversation":
+            if target.kind == TargetKind.CONVERSATION:
                 conversation_id = target.conversation_id or ""
-            elif target.kind == "channel":
+            elif target.kind == TargetKind.CHANNEL:
                 # A new thread in the channel: the message is the thread's first post.
                 params = {
                     "isGroup": True,

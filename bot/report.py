@@ -21,7 +21,7 @@ from storage.db import create_engine, session_factory
 from storage.models import utcnow
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def add_parser(sub: argparse._SubParsersAction) -> None:
     report = sub.add_parser(
         "report",
         help="learning and assurance figures: timeliness, attendance, late withdrawals, escalations",

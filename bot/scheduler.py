@@ -59,7 +59,8 @@ class Scheduler:
         self._wake.set()
 
     async def run_once(self, discussion_ids: Collection[str] | None = None) -> int:
-        raised = await due.run_due(self._factory, self._services, self._clock(), discussion_ids)
+        ids = sorted(discussion_ids) if discussion_ids is not None else None  # a set when merged: a stable order
+        raised = await due.run_due(self._factory, self._services, self._clock(), ids)
         if raised:
             self._on_enqueued()
         return raised

@@ -40,8 +40,13 @@ async def run_worker(settings: Settings) -> int:
                               services=services)  # fmt: skip
         scheduler = Scheduler(factory, services, settings, on_enqueued=worker.wake)
         loop = asyncio.get_running_loop()
+
+        def stop() -> None:
+            worker.stop()
+            scheduler.stop()
+
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda: (worker.stop(), scheduler.stop()))
+            loop.add_signal_handler(sig, stop)
         log.info("worker started", extra={"owner": worker.owner})
         await asyncio.gather(worker.run_forever(), scheduler.run_forever())
     if graph.get("graph"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cards.format import escape_markdown
+from cards.verbs import Verb
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -67,8 +68,11 @@ def input_text(id_: str, label: str, *, value: str = "", placeholder: str | None
     return element
 
 
-def execute(title: str, verb: str, data: dict[str, Any], style: str | None = None) -> Element:
-    """A Universal Action button: Teams sends `verb` and `data` (plus any inputs) to the bot."""
+def execute(title: str, verb: Verb, data: dict[str, Any], style: str | None = None) -> Element:
+    """A Universal Action button: Teams sends `verb` and `data` (plus any inputs) to the bot.
+    Only a `Verb` member: each has a registered handler (tests/test_verbs.py)."""
+    if not isinstance(verb, Verb):
+        raise TypeError(f"card verb {verb!r} is not a cards.verbs.Verb")
     action: Element = {"type": "Action.Execute", "title": title, "verb": verb, "data": data}
     if style:
         action["style"] = style

@@ -6,6 +6,7 @@ from typing import Any
 
 from cards.common import Element, box, card, execute, facts, field_error, heading, input_text, text
 from cards.format import fmt_when, is_after, time_left
+from cards.verbs import Verb
 from cards.views import ConveneFormView, ConveneSummary, InviteeLine
 
 # The same rule the server applies to a typed case reference (letters, digits, - / _ .).
@@ -84,7 +85,7 @@ def convene_summary(view: ConveneSummary) -> dict[str, Any]:
         if view.scheduled_for is None:
             body.append(input_text("at", "Proposed start", placeholder="e.g. today 15:00, 24/12/2026 10:00",
                                    required=True, error="Enter when the discussion starts."))  # fmt: skip
-        actions.append(execute("Send invitations", "send_invitations", {"discussion_id": view.discussion_id}, "positive"))
+        actions.append(execute("Send invitations", Verb.SEND_INVITATIONS, {"discussion_id": view.discussion_id}, "positive"))
     return card(body, actions)
 
 
@@ -141,4 +142,4 @@ def convene_form(view: ConveneFormView) -> dict[str, Any]:
         _choice("format", "Format", view.format_choices, v.get("format", "teams"), multi=False),
         *err("format"),
     ]  # fmt: skip
-    return card(body, [execute("Convene", "convene_form", {}, "positive")])
+    return card(body, [execute("Convene", Verb.CONVENE_FORM, {}, "positive")])

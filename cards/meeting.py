@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from cards.common import card, execute, show_card, text
 from cards.format import escape_markdown, fmt_when
+from cards.verbs import Verb
+from procedure.states import ActionStatus
+
+
+class MeetingState(StrEnum):
+    """What a meeting card says about the discussion: one of these, never two."""
+
+    WAITING = "waiting"  # not started
+    STARTED = "started"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -19,7 +30,7 @@ class MeetingView:
     scheduled_for: datetime | None
     meeting_url: str | None
     chair_name: str
-    state: str  # "waiting" (not started) | "started" | "closed": the card says one of them
+    state: MeetingState
     may_report_csc_absent: bool  # police and health (SX 6.6 'Inquorate Strategy Discussion')
     difference_statement: str
     csc_absent_reported: bool = False
@@ -34,9 +45,9 @@ def _clock(dt: datetime) -> str:
 def meeting_state_line(view: MeetingView) -> str:
     """One state, never two: 'Starts ...' before the chair starts, then 'Started ... by the
     chair', then 'Closed ...'."""
-    if view.state == "closed":
+    if view.state == MeetingState.CLOSED:
         return f"Closed {fmt_when(view.closed_at)}" if view.closed_at else "Closed"
-    if view.state == "started":
+    if view.state == MeetingState.STARTED:
         when = view.started_at
         if when is None:
             return "Started by the chair"
@@ -49,10 +60,10 @@ def meeting_state_line(view: MeetingView) -> str:
 
 def meeting_card(view: MeetingView) -> dict[str, Any]:
     data = {"discussion_id": view.discussion_id}
-    open_ = view.state != "closed"
+    open_ = view.state != MeetingState.CLOSED
     body: list[dict[str, Any]] = [
         text(f"Strategy discussion {view.case_ref}", size="Large", weight="Bolder"),
-        text(meeting_state_line(view), weight="Bolder", color="Good" if view.state == "started" else "Default"),
+        text(meeting_state_line(view), weight="Bolder", color="Good" if view.state == MeetingState.STARTED else "Default"),
         {"type": "FactSet", "facts": [
             {"title": "Chair", "value": view.chair_name},
             {"title": "Your agency", "value": view.agency_name},
@@ -72,16 +83,16 @@ def meeting_card(view: MeetingView) -> dict[str, Any]:
             text("CSC absence reported: the CSC duty manager has been told.", weight="Bolder")]})  # fmt: skip
     actions: list[dict[str, Any]] = []
     if view.may_report_csc_absent and view.state == "waiting" and not view.csc_absent_reported:
-        actions.append(execute("CSC not present", "csc_not_present", data, style="destructive"))
+        actions.append(execute("CSC not present", Verb.CSC_NOT_PRESENT, data, style="destructive"))
     if open_:
         actions.append(show_card("Add information", [
             {"type": "Input.Text", "id": "info", "label": "What your agency knows (history, other areas if the family moved)",
              "isMultiline": True, "isRequired": True, "errorMessage": "Write the information to share.", "maxLength": 4000},
-        ], execute("Share with the chair", "info_add", data)))  # fmt: skip
+        ], execute("Share with the chair", Verb.INFO_ADD, data)))  # fmt: skip
     actions.append(show_card("Raise a disagreement", [
         {"type": "Input.Text", "id": "about", "label": "What do you disagree with, and why?", "isMultiline": True,
          "isRequired": True, "errorMessage": "Say what the disagreement is about.", "maxLength": 2000},
-    ], execute("Register disagreement", "disagree", data)))  # fmt: skip
+    ], execute("Register disagreement", Verb.DISAGREE, data)))  # fmt: skip
     return card(body, actions)
 
 
@@ -110,7 +121,7 @@ class AgendaView:
     notes: list[str] = field(default_factory=list)  # what is recorded so far on this step
     error: str | None = None
     last: bool = False
-    extra_actions: list[tuple[str, str]] = field(default_factory=list)  # (title, verb) submitted with the inputs
+    extra_actions: list[tuple[str, Verb]] = field(default_factory=list)  # (title, verb) submitted with the inputs
     notice: str | None = None  # something the chair should know (e.g. names not found, information shared)
 
 
@@ -159,8 +170,8 @@ def agenda_card(view: AgendaView) -> dict[str, Any]:
         body.extend(_input(f))
     actions = [execute(title, verb, data) for title, verb in view.extra_actions]
     if view.step_index > 0:
-        actions.append(execute("Back", "agenda_back", data))
-    actions.append(execute("Finish agenda" if view.last else "Save and next", "agenda_next", data, style="positive"))
+        actions.append(execute("Back", Verb.AGENDA_BACK, data))
+    actions.append(execute("Finish agenda" if view.last else "Save and next", Verb.AGENDA_NEXT, data, style="positive"))
     return card(body, actions)
 
 
@@ -173,7 +184,7 @@ class ActionView:
     agency_name: str
     due: datetime
     purpose: str
-    status: str
+    status: ActionStatus
     done_at: datetime | None = None
 
 
@@ -185,8 +196,8 @@ def action_card(view: ActionView) -> dict[str, Any]:
             {"title": "Owner", "value": f"{view.owner_name} ({view.agency_name})"},
             {"title": "Due", "value": fmt_when(view.due)},
             *([{"title": "Purpose", "value": escape_markdown(view.purpose)}] if view.purpose else []),
-            {"title": "Status", "value": "Done " + fmt_when(view.done_at) if view.status == "done" else "Open"},
+            {"title": "Status", "value": "Done " + fmt_when(view.done_at) if view.status == ActionStatus.DONE else "Open"},
         ]},
     ]  # fmt: skip
-    actions = [] if view.status == "done" else [execute("Mark done", "action_done", {"action_id": view.action_id}, "positive")]
+    actions = [] if view.status == ActionStatus.DONE else [execute("Mark done", Verb.ACTION_DONE, {"action_id": view.action_id}, "positive")]
     return card(body, actions)

@@ -14,6 +14,7 @@ from typing import Any
 
 from cards.common import Element, card, execute, text
 from cards.format import escape_markdown
+from cards.verbs import Verb
 
 CONFIDENTIAL = "A professionals' meeting: not to be shared without the chair's permission (SX 6.6)."
 
@@ -153,7 +154,7 @@ def _header(doc: RecordDoc, n: int, total: int) -> list[Element]:
 @dataclass(frozen=True)
 class RecordButton:
     title: str
-    verb: str
+    verb: Verb
     data: dict[str, Any]
     style: str | None = None
 

@@ -17,26 +17,28 @@ from cards.common import (
     text,
 )
 from cards.format import escape_markdown, fmt_when, is_after, starts_in, time_left
+from cards.verbs import Verb
 from cards.views import CasesView, EscalationView, RecordAnswerForm, RosterRow, RosterView
+from procedure.states import AnswerSource, Delivery, InvitationStatus
 
 STATUS_WORDS = {
-    "accepted": "✅ Accepted",
-    "pending": "⏳ Awaiting reply",
-    "declined": "❌ Declined",
-    "withdrawn": "⚠️ Withdrawn",
-    "delegated": "➡️ Delegated, awaiting reply",
-    "tentative": "❔ Tentative",
+    InvitationStatus.ACCEPTED: "✅ Accepted",
+    InvitationStatus.PENDING: "⏳ Awaiting reply",
+    InvitationStatus.DECLINED: "❌ Declined",
+    InvitationStatus.WITHDRAWN: "⚠️ Withdrawn",
+    InvitationStatus.DELEGATED: "➡️ Delegated, awaiting reply",
+    InvitationStatus.TENTATIVE: "❔ Tentative",
 }
 DELIVERY_WORDS = {
-    "sending": "Sending the invitation…",
-    "delivered": "Invitation delivered",
-    "retrying": "⏳ Teams is not accepting the invitation yet: retrying",
-    "failed": "⛔ Invitation NOT delivered",
+    Delivery.SENDING: "Sending the invitation…",
+    Delivery.DELIVERED: "Invitation delivered",
+    Delivery.RETRYING: "⏳ Teams is not accepting the invitation yet: retrying",
+    Delivery.FAILED: "⛔ Invitation NOT delivered",
 }
-ANSWER_CHOICES = (("accepted", "Accepted"), ("declined", "Declined"), ("tentative", "Tentative"))
+ANSWER_CHOICES = ((InvitationStatus.ACCEPTED, "Accepted"), (InvitationStatus.DECLINED, "Declined"), (InvitationStatus.TENTATIVE, "Tentative"))
 
 
-def status_word(status: str, late: bool) -> str:
+def status_word(status: InvitationStatus, late: bool) -> str:
     return STATUS_WORDS.get(status, status.capitalize()) + (" (late)" if late else "")
 
 
@@ -53,21 +55,21 @@ def _row(row: RosterRow) -> Element:
     detail = row.person_name or ""
     if detail and row.responded_at:
         detail = f"{detail}, {fmt_when(row.responded_at)}"
-    if row.reason and row.status in ("declined", "withdrawn"):
+    if row.reason and row.status in (InvitationStatus.DECLINED, InvitationStatus.WITHDRAWN):
         reason = escape_markdown(row.reason)  # typed by the person who answered
         detail = f"{detail}: {reason}" if detail else reason
-    if row.source == "calendar":
+    if row.source == AnswerSource.CALENDAR:
         detail = f"{detail} (in their calendar)" if detail else "answered in their calendar"
     if row.recorded_by:
         detail = f"{detail} (recorded by {row.recorded_by})" if detail else f"recorded by {row.recorded_by}"
-    colour = {"accepted": "Good", "declined": "Attention", "withdrawn": "Attention"}.get(row.status, "Default")
+    colour = {InvitationStatus.ACCEPTED: "Good", InvitationStatus.DECLINED: "Attention", InvitationStatus.WITHDRAWN: "Attention"}.get(row.status, "Default")
     left: list[Element] = [text(f"**{row.agency_name}**" + ("" if row.required else " (as needed)"), spacing="None")]
     if detail:
         left.append(text(detail, size="Small", isSubtle=True, spacing="None"))
-    if row.delivery in DELIVERY_WORDS and row.status in ("pending", "delegated"):
-        colour_delivery = {"failed": "Attention", "retrying": "Warning"}.get(row.delivery, "Default")
+    if row.delivery in DELIVERY_WORDS and row.status in (InvitationStatus.PENDING, InvitationStatus.DELEGATED):
+        colour_delivery = {Delivery.FAILED: "Attention", Delivery.RETRYING: "Warning"}.get(row.delivery, "Default")
         left.append(text(DELIVERY_WORDS[row.delivery], size="Small", color=colour_delivery, spacing="None"))
-        if row.delivery in ("failed", "retrying") and row.contact:
+        if row.delivery in (Delivery.FAILED, Delivery.RETRYING) and row.contact:
             left.append(text(f"📞 Phone {row.contact}", size="Small", weight="Bolder", spacing="None"))
     return {"type": "ColumnSet", "columns": [
         {"type": "Column", "width": "stretch", "items": left},
@@ -91,7 +93,7 @@ def record_answer_action(form: RecordAnswerForm) -> Element:
         input_text("ra_reason", "Reason (needed for a decline)", multiline=True, max_length=1000),
         input_text("ra_note", "Note (who you spoke to, how)", multiline=True, max_length=1000),
     ]  # fmt: skip
-    return show_card("Record answer", body, execute("Save answer", "record_answer",
+    return show_card("Record answer", body, execute("Save answer", Verb.RECORD_ANSWER,
                                                    {"discussion_id": form.discussion_id, "origin": form.origin}))
 
 
@@ -130,7 +132,7 @@ def roster(view: RosterView) -> dict[str, Any]:
             about = f" ({e.agency_name})" if e.agency_name else ""
             body.append(text(f"🔔 {fmt_when(e.at)}: {e.kind_label}{about}. Told: {names}", size="Small"))
     body.append(text(f"Updated {fmt_when(view.updated_at)}", isSubtle=True, size="Small"))
-    actions: list[Element] = [execute("Refresh", "status", {"discussion_id": view.discussion_id})]
+    actions: list[Element] = [execute("Refresh", Verb.STATUS, {"discussion_id": view.discussion_id})]
     if view.record_form and view.record_form.choices:
         actions.append(record_answer_action(view.record_form))
     return card(body, actions)

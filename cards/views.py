@@ -1,7 +1,7 @@
 """The data each card shows. Filled by `dialogs/`; cards never see the database.
 
-Labels arrive as plain strings (the dialogs look them up), so `cards/` depends on nothing of
-ours. Every datetime is timezone-aware and shown in its own zone. Nothing here identifies a
+Labels arrive as plain strings (the dialogs look them up); states are the StrEnums of
+`procedure.states`, the only module of ours the views need. Every datetime is timezone-aware and shown in its own zone. Nothing here identifies a
 child: a case is its case reference, and every name is a professional's or an agency's.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+
+from procedure.states import AnswerSource, Delivery, InvitationStatus
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class InvitationView:
     meeting_url: str | None
     meeting_note: str | None
     chair_name: str
-    status: str  # pending | accepted | declined | withdrawn | delegated | tentative
+    status: InvitationStatus
     responder_name: str | None
     responded_at: datetime | None
     late: bool
@@ -85,16 +87,15 @@ class RosterRow:
     agency_name: str
     kind_label: str
     required: bool
-    status: str
+    status: InvitationStatus
     person_name: str | None
     responded_at: datetime | None
     late: bool
     reason: str | None
-    # Delivery of its invitation: None | sending | delivered | retrying | failed.
-    delivery: str | None = None
+    delivery: Delivery | None = None  # of its invitation; None: nothing sent
     contact: str | None = None  # who to phone when Teams cannot reach it: "Name (role), phone"
     recorded_by: str | None = None  # the chair's name when the chair recorded the answer
-    source: str | None = None  # card | calendar | chair
+    source: AnswerSource | None = None
 
 
 @dataclass(frozen=True)

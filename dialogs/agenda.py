@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from cards.meeting import ActionView, AgendaView, FieldView, action_card, agenda_card
+from cards.verbs import Verb
 from dialogs import parse, replies
 from dialogs.parse import InputError
 from dialogs.services import Services
@@ -34,8 +35,10 @@ from procedure import (
     step_values,
 )
 from procedure.quorum import HEALTH_KINDS
+from procedure.states import DiscussionStatus
 from storage import outbox, queries
-from storage.models import Action, Attendance, Contribution, Decision, Discussion, Person
+from storage.models import Action, Attendance, Contribution, Decision, Discussion, OutboxOp, Person
+from storage.targets import Target
 
 MEDICAL_TOPIC = "medical"
 COMPLETE = len(AGENDA)  # `Discussion.agenda_step` once the chair has finished the agenda
@@ -77,7 +80,7 @@ async def _invited_people(session: AsyncSession, d: Discussion, kinds: frozenset
 
 
 async def _fields_for(session: AsyncSession, services: Services, d: Discussion, step_key: str, values: dict[str, str],
-                      errors: dict[str, str], parts: dict[str, list[Any]]) -> tuple[list[FieldView], list[str], list[tuple[str, str]]]:  # fmt: skip
+                      errors: dict[str, str], parts: dict[str, list[Any]]) -> tuple[list[FieldView], list[str], list[tuple[str, Verb]]]:  # fmt: skip
     """Inputs (keyed by field key), notes and extra buttons of one step."""
     saved = dict(d.agenda.get(step_key, {})) if isinstance(d.agenda.get(step_key), dict) else {}
     saved.update(values)
@@ -132,7 +135,7 @@ async def _fields_for(session: AsyncSession, services: Services, d: Discussion, 
             FieldView("purpose", "For what purpose", "text", value=values.get("purpose", ""), error=errors.get("purpose")),
         ]  # fmt: skip
         notes = [f"{a.what[:120]}: {a.owner_name}, due {_local(services, a.due)}" for a in parts["actions"]]
-        return fields, notes, [("Add action", "agenda_add_action")]
+        return fields, notes, [("Add action", Verb.AGENDA_ADD_ACTION)]
     if step_key == "information":
         notes = [f"{c.author_name} ({c.agency_id}): {c.text[:300]}" for c in parts["contributions"]
                  if c.step == "information" and c.agency_id]  # fmt: skip
@@ -188,7 +191,7 @@ async def current_agenda_card(session: AsyncSession, services: Services, d: Disc
     return await agenda_step_card(session, services, d, d.agenda_step, notice=notice)
 
 
-async def post_agenda(session: AsyncSession, services: Services, d: Discussion, target: dict[str, Any]) -> None:
+async def post_agenda(session: AsyncSession, services: Services, d: Discussion, target: Target) -> None:
     """The agenda as a new message under a new key; it is the one kept up to date from now on."""
     if d.agenda_step >= COMPLETE:
         d.agenda_step = COMPLETE - 1  # typed `start` again after finishing: back to the last step
@@ -203,7 +206,7 @@ async def refresh_agenda(session: AsyncSession, services: Services, d: Discussio
     if not d.agenda_message_key or not await outbox.was_sent_under(session, d.agenda_message_key):
         return
     card = card or await current_agenda_card(session, services, d)
-    await outbox.enqueue(session, op="update", message_key=d.agenda_message_key, payload=replies.card_activity(card),
+    await outbox.enqueue(session, op=OutboxOp.UPDATE, message_key=d.agenda_message_key, payload=replies.card_activity(card),
                          discussion_id=d.id, purpose="agenda")  # fmt: skip
 
 
@@ -226,7 +229,7 @@ async def _agenda_discussion(session: AsyncSession, act: CardAction) -> tuple[Di
             "Decisions and the agenda are recorded by the chair. You can add your agency's information "
             "or register a disagreement from your meeting card.",
         ))  # fmt: skip
-    if d.status != "in_progress":
+    if d.status != DiscussionStatus.IN_PROGRESS:
         return None, CardReply(card=cards.error_card("The discussion is not in progress", f"Type 'start {d.case_ref}' first."))
     return d, None
 

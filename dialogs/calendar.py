@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.rsvp import Answer, apply_answer
 from dialogs.services import Services
+from procedure.states import AnswerSource, DiscussionStatus, InvitationStatus
 from storage import queries
 from storage.db import transaction
 from storage.models import Discussion, Invitation, Person
@@ -32,7 +33,8 @@ LEASE = timedelta(minutes=2)  # one instance polls a discussion at a time
 BATCH = 50  # discussions polled per pass at most
 
 # Graph's response -> an invitation status; precedence when several people of an agency answer.
-STATUS_OF = {"accepted": "accepted", "tentativelyAccepted": "tentative", "declined": "declined"}
+STATUS_OF = {"accepted": InvitationStatus.ACCEPTED, "tentativelyAccepted": InvitationStatus.TENTATIVE,
+             "declined": InvitationStatus.DECLINED}
 PRECEDENCE = ("accepted", "tentativelyAccepted", "declined", "none")
 
 
@@ -49,7 +51,7 @@ async def meeting_attendees(session: AsyncSession, d: Discussion) -> list[tuple[
         if agency is None:
             continue
         if agency.email:
-            if inv.agency_kind != "csc" or inv.status != "accepted":
+            if inv.agency_kind != "csc" or inv.status != InvitationStatus.ACCEPTED:
                 attendees.append((agency.name, agency.email))
             continue
         if inv.agency_kind == "csc":
@@ -60,7 +62,7 @@ async def meeting_attendees(session: AsyncSession, d: Discussion) -> list[tuple[
 
 def next_poll(d: Discussion, now: datetime) -> datetime | None:
     """When to read the event's answers again; None once the discussion is over."""
-    if d.status not in ("invited", "in_progress") or not d.meeting_event_id:
+    if d.status not in (DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS) or not d.meeting_event_id:
         return None
     if d.scheduled_for is not None:
         if now >= d.scheduled_for + timedelta(minutes=d.duration_minutes):
@@ -112,10 +114,10 @@ async def apply_calendar_answers(
         status = STATUS_OF.get(best)
         if status is None or inv.status == status:
             continue
-        if status == "declined" and inv.status == "withdrawn":
+        if status == InvitationStatus.DECLINED and inv.status == InvitationStatus.WITHDRAWN:
             continue
         by = next((p for r, p in seen if r == best and p is not None), None)
-        answer = Answer(status, "Declined the calendar invitation" if status == "declined" else None, "calendar",
+        answer = Answer(status, "Declined the calendar invitation" if status == InvitationStatus.DECLINED else None, AnswerSource.CALENDAR,
                         by=by, by_label="in their calendar")  # fmt: skip
         if await apply_answer(session, services, d, inv, answer, now, audit_action=f"calendar_{status}",
                               actor_aad=by.aad_object_id if by else None,

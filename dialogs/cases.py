@@ -16,14 +16,15 @@ from dialogs.escalate import at_text
 from dialogs.services import Services
 from dialogs.types import Command
 from procedure import answer_by
+from procedure.states import Delivery, DiscussionStatus, InvitationStatus
 from storage import queries
 from storage.models import Discussion
 
 CASE_STATES = {
-    "draft": "draft",
-    "invited": "invited",
-    "in_progress": "in progress",
-    "closed": "record not circulated",
+    DiscussionStatus.DRAFT: "draft",
+    DiscussionStatus.INVITED: "invited",
+    DiscussionStatus.IN_PROGRESS: "in progress",
+    DiscussionStatus.CLOSED: "record not circulated",
 }
 RISKS = {
     "deadline": "deadline at risk",
@@ -41,17 +42,17 @@ def risks(d: Discussion, services: Services, now: datetime, overdue_actions: int
     q = views.quorum_of(d, services)
     # A review with no time asked for yet has no deadline (held when the chair asks).
     at_risk_from = d.convene_by - timedelta(hours=profile.deadline_at_risk_hours) if d.convene_by else None
-    if d.status in ("draft", "invited") and at_risk_from is not None and d.convene_by is not None and now >= at_risk_from:
-        on_track = d.status == "invited" and d.scheduled_for is not None and d.scheduled_for <= d.convene_by and q.quorate
+    if d.status in (DiscussionStatus.DRAFT, DiscussionStatus.INVITED) and at_risk_from is not None and d.convene_by is not None and now >= at_risk_from:
+        on_track = d.status == DiscussionStatus.INVITED and d.scheduled_for is not None and d.scheduled_for <= d.convene_by and q.quorate
         if not on_track:
             found.append("deadline")
-    if d.status == "invited" and not q.quorate and d.scheduled_for is not None:
+    if d.status == DiscussionStatus.INVITED and not q.quorate and d.scheduled_for is not None:
         due = answer_by(d.scheduled_for, d.invited_at, profile)
         if due is not None and due <= now:
             found.append("inquorate")
-    if d.status == "invited" and d.scheduled_for and now >= d.scheduled_for + timedelta(minutes=profile.csc_absent_minutes):
+    if d.status == DiscussionStatus.INVITED and d.scheduled_for and now >= d.scheduled_for + timedelta(minutes=profile.csc_absent_minutes):
         found.append("csc_absent")
-    if d.status == "closed" and d.circulated_at is None and d.circulate_by and d.circulate_by <= now:
+    if d.status == DiscussionStatus.CLOSED and d.circulated_at is None and d.circulate_by and d.circulate_by <= now:
         found.append("circulation")
     if overdue_actions:
         found.append("actions")
@@ -59,33 +60,33 @@ def risks(d: Discussion, services: Services, now: datetime, overdue_actions: int
 
 
 def _next(d: Discussion, services: Services, now: datetime) -> str:
-    if d.status == "draft":
+    if d.status == DiscussionStatus.DRAFT:
         return f"hold by {at_text(services, d.convene_by)}"
-    if d.status == "invited":
+    if d.status == DiscussionStatus.INVITED:
         if d.scheduled_for and d.scheduled_for > now:
             return f"starts {at_text(services, d.scheduled_for)} (hold by {at_text(services, d.convene_by)})"
         return f"was due to start {at_text(services, d.scheduled_for)}"
-    if d.status == "in_progress":
+    if d.status == DiscussionStatus.IN_PROGRESS:
         return f"started {at_text(services, d.started_at)}"
     return f"circulate by {at_text(services, d.circulate_by)}"
 
 
 def _missing(d: Discussion, services: Services) -> list[str]:
     missing: list[str] = []
-    if d.status == "draft":
+    if d.status == DiscussionStatus.DRAFT:
         missing.append("invitations not sent")
         if d.scheduled_for is None:
             missing.append("no start time")
-    elif d.status == "invited":
+    elif d.status == DiscussionStatus.INVITED:
         q = views.quorum_of(d, services)
         missing.extend(f"confirmation from {m}" for m in q.missing)
-        unanswered = sum(1 for i in d.invitations if i.status in ("pending", "delegated", "tentative"))
+        unanswered = sum(1 for i in d.invitations if i.status in (InvitationStatus.PENDING, InvitationStatus.DELEGATED, InvitationStatus.TENTATIVE))
         if unanswered:
             missing.append(f"{unanswered} agenc{'y has' if unanswered == 1 else 'ies have'} not answered")
-        failed = sum(1 for i in d.invitations if i.delivery == "failed" and i.status in ("pending", "delegated"))
+        failed = sum(1 for i in d.invitations if i.delivery == Delivery.FAILED and i.status in (InvitationStatus.PENDING, InvitationStatus.DELEGATED))
         if failed:
             missing.append(f"{failed} invitation(s) not delivered: phone them")
-    elif d.status == "in_progress":
+    elif d.status == DiscussionStatus.IN_PROGRESS:
         missing.append("not closed: record not produced")
     else:
         missing.append("record not circulated (Approve circulation)")

@@ -13,6 +13,7 @@ import base64
 import io
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -21,9 +22,12 @@ matplotlib.use("Agg")
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 # Colour-blind safe (Okabe-Ito), and distinguishable in greyscale print by hatching.
 GOOD, LATE, MISSED, PENDING, NEUTRAL = "#009E73", "#E69F00", "#D55E00", "#BBBBBB", "#0072B2"
-_RC = {
+_RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "svg.hashsalt": "sdbot-report",  # stable element ids: the same figures give the same page
     "font.family": "DejaVu Sans",
@@ -124,7 +128,7 @@ def escalations_svg(counts: Sequence[tuple[str, int]]) -> str:
 
 def timeliness_png_data_uri(held_by_deadline: int, held_late: int, not_held: int, not_yet_due: int) -> str:
     """A small bar for the Teams card: a few KB, so the card stays far under 28 KB."""
-    with matplotlib.rc_context({**_RC, "font.size": 8}):
+    with matplotlib.rc_context(_RC | {"font.size": 8}):
         figure = _figure(3.6, 1.5)
         axes = figure.add_subplot()
         parts = [("by deadline", held_by_deadline, GOOD), ("late", held_late, LATE),

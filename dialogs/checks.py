@@ -19,6 +19,7 @@ from dialogs.services import Services
 from dialogs.targets import chair_target, channel_target, person_target
 from dialogs.views import quorum_of
 from procedure import answer_by, disagreement_resolve_by, ladder
+from procedure.states import ActionStatus, DiscussionStatus, EscalationKind, InvitationStatus
 from storage import due, outbox, queries
 from storage.models import Discussion, Person
 
@@ -46,15 +47,15 @@ class DeadlineAtRisk:
     @staticmethod
     def duty_after(services: Services) -> timedelta:
         # The ladder (procedure.escalation) says when the duty manager is told after the chair.
-        return timedelta(minutes=next(r.after_minutes for r in ladder("deadline_at_risk", services.profile)
+        return timedelta(minutes=next(r.after_minutes for r in ladder(EscalationKind.DEADLINE_AT_RISK, services.profile)
                                       if r.who == "duty_manager"))  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
-        if d is None or d.status not in ("draft", "invited") or d.convene_by is None:
+        if d is None or d.status not in (DiscussionStatus.DRAFT, DiscussionStatus.INVITED) or d.convene_by is None:
             return 0
         problems = []
-        if d.status == "draft":
+        if d.status == DiscussionStatus.DRAFT:
             problems.append("invitations have not been sent")
         if d.scheduled_for is None:
             problems.append("no start time is set")
@@ -70,7 +71,7 @@ class DeadlineAtRisk:
         raised = 0
         chair = await queries.person(session, d.chair_person_id)
         raised += await escalate.raise_escalation(
-            session, services, d, "deadline_at_risk", dedupe_key=f"deadline_at_risk:{d.id}:chair",
+            session, services, d, EscalationKind.DEADLINE_AT_RISK, dedupe_key=f"deadline_at_risk:{d.id}:chair",
             notify=[chair] if chair else [], what_is_wrong=what, tell_chair=False,
             what_to_do="Chair: send the invitations, set a time before the deadline, and chase the missing agencies.",
             now=now,
@@ -80,7 +81,7 @@ class DeadlineAtRisk:
         if now >= d.convene_by - window + self.duty_after(services):
             duty = await escalate.csc_duty_manager(session, d)
             raised += await escalate.raise_escalation(
-                session, services, d, "deadline_at_risk", dedupe_key=f"deadline_at_risk:{d.id}:duty",
+                session, services, d, EscalationKind.DEADLINE_AT_RISK, dedupe_key=f"deadline_at_risk:{d.id}:duty",
                 notify=[duty] if duty else [], what_is_wrong=what,
                 what_to_do="CSC duty manager: make sure the discussion is held in time, or record why not.",
                 now=now,
@@ -108,19 +109,19 @@ class Inquorate:
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
-        if d is None or d.status != "invited" or quorum_of(d, services).quorate:
+        if d is None or d.status != DiscussionStatus.INVITED or quorum_of(d, services).quorate:
             return 0
         raised = 0
         for inv in d.invitations:
-            if inv.agency_kind not in services.profile.statutory_kinds or inv.status == "accepted":
+            if inv.agency_kind not in services.profile.statutory_kinds or inv.status == InvitationStatus.ACCEPTED:
                 continue
-            if any(i.agency_kind == inv.agency_kind and i.status == "accepted" for i in d.invitations):
+            if any(i.agency_kind == inv.agency_kind and i.status == InvitationStatus.ACCEPTED for i in d.invitations):
                 continue
             agency = await queries.agency(session, inv.agency_id)
             lead = await queries.person(session, agency.lead_person_id if agency else None)
             name = agency.name if agency else inv.agency_kind
             raised += await escalate.raise_escalation(
-                session, services, d, "inquorate", dedupe_key=f"inquorate:{d.id}:{inv.id}",
+                session, services, d, EscalationKind.INQUORATE, dedupe_key=f"inquorate:{d.id}:{inv.id}",
                 notify=[lead] if lead else [], agency_id=inv.agency_id,
                 what_is_wrong=f"{name} has not confirmed attendance ({inv.status}) for the discussion at "
                               f"{escalate.at_text(services, d.scheduled_for)}: without it the discussion is inquorate.",
@@ -144,7 +145,7 @@ class CscAbsent:
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
-        if d is None or d.status != "invited":
+        if d is None or d.status != DiscussionStatus.INVITED:
             return 0
         return int(await escalate.csc_absent(session, services, d, now, reported_by=None))
 
@@ -163,10 +164,10 @@ class NoResponse:
 
     async def run(self, session: AsyncSession, services: Services, invitation_id: str, now: datetime) -> int:
         inv = await queries.invitation(session, invitation_id)
-        if inv is None or inv.status not in ("pending", "delegated") or inv.sent_at is None:
+        if inv is None or inv.status not in (InvitationStatus.PENDING, InvitationStatus.DELEGATED) or inv.sent_at is None:
             return 0
         d = inv.discussion
-        if d.status != "invited":
+        if d.status != DiscussionStatus.INVITED:
             return 0
         agency = await queries.agency(session, inv.agency_id)
         if agency is None:
@@ -177,7 +178,7 @@ class NoResponse:
         what = (f"{agency.name} has not answered the invitation to the strategy discussion for {d.case_ref} "
                 f"at {escalate.at_text(services, d.scheduled_for)} (sent {escalate.at_text(services, inv.sent_at)}).")  # fmt: skip
         raised = int(await escalate.raise_escalation(
-            session, services, d, "no_response", dedupe_key=f"no_response:{inv.id}:agency",
+            session, services, d, EscalationKind.NO_RESPONSE, dedupe_key=f"no_response:{inv.id}:agency",
             notify=people, agency_id=agency.id, what_is_wrong=what, tell_chair=False,
             agency_channel=agency.channel_id, to_escalation_channel=False,
             what_to_do="Please answer the invitation card: Accept, Decline with a reason, or Delegate.",
@@ -186,7 +187,7 @@ class NoResponse:
         if now >= inv.sent_at + timedelta(minutes=services.profile.rsvp_escalate_minutes):
             lead = await queries.person(session, agency.lead_person_id)
             raised += await escalate.raise_escalation(
-                session, services, d, "no_response", dedupe_key=f"no_response:{inv.id}:lead",
+                session, services, d, EscalationKind.NO_RESPONSE, dedupe_key=f"no_response:{inv.id}:lead",
                 notify=[lead] if lead else [], agency_id=agency.id, what_is_wrong=what,
                 what_to_do=f"{lead.name if lead else 'Agency lead'}: make sure someone who can decide for "
                            f"{agency.name} answers now.",
@@ -210,7 +211,7 @@ class MeetingCards:
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
-        if d is None or d.status != "invited":
+        if d is None or d.status != DiscussionStatus.INVITED:
             return 0
         return await send_meeting_cards_at_start_time(session, services, d)
 
@@ -227,7 +228,7 @@ class ActionsDue:
     async def run(self, session: AsyncSession, services: Services, action_id: str, now: datetime) -> int:
 
         row = await queries.action(session, action_id)
-        if row is None or row.status != "open":
+        if row is None or row.status != ActionStatus.OPEN:
             return 0
         d = await queries.discussion(session, row.discussion_id)
         owner = await queries.person(session, row.owner_person_id)
@@ -245,7 +246,7 @@ class ActionsDue:
         chair = await queries.person(session, d.chair_person_id)
         notify = [p for p in (chair, owner) if p is not None]
         return int(await escalate.raise_escalation(
-            session, services, d, "overdue_action", dedupe_key=f"overdue_action:{row.id}", notify=notify,
+            session, services, d, EscalationKind.OVERDUE_ACTION, dedupe_key=f"overdue_action:{row.id}", notify=notify,
             agency_id=row.agency_id, tell_chair=False,
             what_is_wrong=f"The action '{row.what[:200]}' for {row.owner_name} was due {escalate.at_text(services, row.due)} "
                           "and is not marked done.",
@@ -270,7 +271,7 @@ class CirculationOverdue:
         chair = await queries.person(session, d.chair_person_id)
         duty = await escalate.csc_duty_manager(session, d)
         return int(await escalate.raise_escalation(
-            session, services, d, "circulation_overdue", dedupe_key=f"circulation_overdue:{d.id}",
+            session, services, d, EscalationKind.CIRCULATION_OVERDUE, dedupe_key=f"circulation_overdue:{d.id}",
             notify=[p for p in (chair, duty) if p is not None], tell_chair=False,
             what_is_wrong=f"The record of {d.case_ref} had to be circulated by {escalate.at_text(services, d.circulate_by)} "
                           "and has not been.",
@@ -312,7 +313,7 @@ class DisagreementsDue:
             if person is not None and person not in notify:
                 notify.append(person)
         raised = await escalate.raise_escalation(
-            session, services, d, "disagreement", dedupe_key=f"disagreement:{g.id}:{next_index}",
+            session, services, d, EscalationKind.DISAGREEMENT, dedupe_key=f"disagreement:{g.id}:{next_index}",
             notify=notify, agency_id=g.agency_id,
             what_is_wrong=f"A professional disagreement raised by {g.raised_by_name} was not resolved at "
                           f"{stages[g.stage_index]} level by {escalate.at_text(services, g.resolve_by)}.",

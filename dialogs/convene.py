@@ -14,6 +14,7 @@ from dialogs.parse import ConveneRequest, InputError
 from dialogs.roster import post_invitations
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply, Command
+from procedure.states import DiscussionStatus
 from storage import outbox, queries
 
 FORMAT_CHOICES = [(k, v) for k, v in parse.FORMATS.items()]
@@ -107,9 +108,9 @@ async def send_invitations(session: AsyncSession, services: Services, act: CardA
     problem = chair_check(d, person)
     if problem:
         return CardReply(card=cards.error_card("Not yours to send", problem))
-    if d.status == "cancelled":
+    if d.status == DiscussionStatus.CANCELLED:
         return CardReply(card=cards.error_card("This draft was replaced", "A later convene for this case replaced it."))
-    if d.status != "draft":
+    if d.status != DiscussionStatus.DRAFT:
         return CardReply(card=await views.convene_summary(session, services, d, act.now))
     at_text = _text(act.data, "at")
     if at_text:
@@ -127,7 +128,7 @@ async def send_invitations(session: AsyncSession, services: Services, act: CardA
         )
     if d.kind == "review" and d.convene_by is None:
         d.convene_by = d.scheduled_for  # a review is held when the chair asks: the time asked for
-    d.status, d.invited_at = "invited", act.now
+    d.status, d.invited_at = DiscussionStatus.INVITED, act.now
     d.roster_message_key = f"roster:{d.id}:1"
     chair_target = act.where.target
     if services.meetings is not None and d.format == "teams":

@@ -14,6 +14,7 @@ from dialogs.parse import ConveneRequest
 from dialogs.services import Services
 from dialogs.types import Actor, Where
 from procedure import REVIEW_RULE, Deadline, convene_by, invitees
+from procedure.states import DiscussionStatus, InvitationStatus
 from storage import queries
 from storage.models import Discussion, Invitation, Person
 
@@ -33,7 +34,7 @@ async def create_discussion(
 ) -> dict[str, Any]:
     """A draft discussion and its summary card. A review's deadline is given (`review_deadline`,
     None: held when the chair asks, no deadline); a first discussion's comes from the rules."""
-    existing = await queries.latest_discussion(session, request.case_ref, ("invited", "in_progress"))
+    existing = await queries.latest_discussion(session, request.case_ref, (DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS))
     if existing is not None and review_of is None:
         card = cards.error_card(
             f"{request.case_ref} already has a discussion under way",
@@ -44,9 +45,9 @@ async def create_discussion(
         if reply:
             await replies.card(session, where, card)
         return card
-    draft = await queries.latest_discussion(session, request.case_ref, ("draft",))
+    draft = await queries.latest_discussion(session, request.case_ref, (DiscussionStatus.DRAFT,))
     if draft is not None:
-        draft.status = "cancelled"  # a re-typed convene replaces the unsent draft
+        draft.status = DiscussionStatus.CANCELLED  # a re-typed convene replaces the unsent draft
     action_at = request.action_at
     if "immediate-action" in request.concerns and action_at is None:
         action_at = request.referral_at
@@ -59,7 +60,7 @@ async def create_discussion(
         case_ref=request.case_ref,
         kind="review" if review_of else "initial",
         review_of=review_of.id if review_of else None,
-        status="draft",
+        status=DiscussionStatus.DRAFT,
         profile=services.profile.name,
         referral_received_at=request.referral_at,
         concerns=request.concerns,
@@ -97,7 +98,7 @@ async def create_discussion(
         if req.kind == "csc" and chair.agency_id == inv.agency_id and not services.profile.chair_and_social_worker_both_required:
             # The chair is the CSC manager (SX 6.6): convening confirms CSC's attendance. Where the
             # profile needs the social worker too (GM), CSC is invited and must answer like the rest.
-            inv.status, inv.person_id, inv.responded_at = "accepted", chair.id, now
+            inv.status, inv.person_id, inv.responded_at = InvitationStatus.ACCEPTED, chair.id, now
         d.invitations.append(inv)
     await session.flush()
     await queries.audit(

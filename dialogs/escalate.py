@@ -16,6 +16,7 @@ from dialogs import replies
 from dialogs.services import Services
 from dialogs.targets import chair_target, channel_target, person_target
 from procedure import ESCALATION_KINDS
+from procedure.states import EscalationKind
 from storage import outbox, queries
 from storage.models import Discussion, Escalation, Invitation, Person
 
@@ -107,7 +108,7 @@ async def late_withdrawal(
     starts = services.local(d.scheduled_for).strftime("%H:%M on %a %d %b") if d.scheduled_for else "soon"
     name = agency.name if agency else inv.agency_kind
     await raise_escalation(
-        session, services, d, "late_withdrawal",
+        session, services, d, EscalationKind.LATE_WITHDRAWAL,
         dedupe_key=f"late_withdrawal:{inv.id}:{now.isoformat()}",
         notify=[lead] if lead else [],
         what_is_wrong=f"{name} withdrew late from the strategy discussion starting {starts} ({by_name}).",
@@ -134,7 +135,7 @@ async def csc_absent(session: AsyncSession, services: Services, d: Discussion, n
     duty = await csc_duty_manager(session, d)
     who = f"{reported_by.name} ({reported_by.role}) reports that" if reported_by else "The bot reports that"
     return await raise_escalation(
-        session, services, d, "csc_absent", dedupe_key=f"csc_absent:{d.id}",
+        session, services, d, EscalationKind.CSC_ABSENT, dedupe_key=f"csc_absent:{d.id}",
         notify=[duty] if duty else [],
         what_is_wrong=f"{who} children's social care has not started the strategy discussion due at "
                       f"{at_text(services, d.scheduled_for)}.",

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.views import quorum_of_kinds
+from procedure.states import DiscussionStatus, InvitationStatus
 from storage import queries
 from storage.models import Discussion
 
@@ -40,12 +41,12 @@ async def discussion_record(session: AsyncSession, d: Discussion, tz: Any) -> di
     ]  # fmt: skip
     parts = await queries.record_parts(session, d.id)
 
-    q = quorum_of_kinds([i.agency_kind for i in d.invitations if i.status == "accepted"], d.flags, d.profile)
+    q = quorum_of_kinds([i.agency_kind for i in d.invitations if i.status == InvitationStatus.ACCEPTED], d.flags, d.profile)
     return {
         "id": d.id,
         "kind": d.kind,
         "review_of": d.review_of,
-        "status": "invited" if d.status == "inviting" else d.status,
+        "status": d.status,
         "format": d.format,
         "referral_received_at": _iso(d.referral_received_at, tz),
         "concerns": list(d.concerns),
@@ -86,7 +87,7 @@ async def discussion_record(session: AsyncSession, d: Discussion, tz: Any) -> di
 
 async def case_record(session: AsyncSession, case_ref: str, tz: Any) -> dict[str, Any] | None:
     discussions = await queries.discussions_for_case(session, case_ref)
-    discussions = [d for d in discussions if d.status != "cancelled"]
+    discussions = [d for d in discussions if d.status != DiscussionStatus.CANCELLED]
     if not discussions:
         return None
     return {

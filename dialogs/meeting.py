@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from cards.common import card, execute, show_card, text
-from cards.meeting import MeetingView, meeting_card
+from cards.meeting import MeetingState, MeetingView, meeting_card
+from cards.verbs import Verb
 from dialogs import escalate, parse, replies
 from dialogs.access import may_see
 from dialogs.agenda import chair_of, post_agenda, refresh_agenda
@@ -21,8 +22,9 @@ from dialogs.targets import chair_target, person_target
 from dialogs.types import CardAction, CardReply, Command
 from dialogs.views import quorum_of_kinds
 from procedure import PROFESSIONAL_DIFFERENCE_STATEMENT, disagreement_resolve_by
+from procedure.states import DiscussionStatus, InvitationStatus
 from storage import outbox, queries
-from storage.models import Attendance, Contribution, Disagreement, Discussion, Person
+from storage.models import Attendance, Contribution, Disagreement, Discussion, OutboxOp, Person
 
 
 def _s(data: dict[str, Any], key: str, limit: int = 4000) -> str:
@@ -39,7 +41,7 @@ async def start_command(session: AsyncSession, services: Services, cmd: Command,
     except InputError as e:
         await replies.card(session, cmd.where, cards.error_card("Which case?", f"Type: start CASE_REF. {e}"))
         return
-    d = await queries.latest_discussion(session, ref, ("invited", "in_progress"))
+    d = await queries.latest_discussion(session, ref, (DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS))
     chair = await chair_of(session, d, cmd.actor.aad_object_id) if d else None
     if d is None or chair is None:
         await replies.card(session, cmd.where, cards.error_card(
@@ -48,9 +50,9 @@ async def start_command(session: AsyncSession, services: Services, cmd: Command,
         ))  # fmt: skip
         return
     d.chair_conversation_key = cmd.where.key or d.chair_conversation_key
-    if d.status == "invited":
-        d.status, d.started_at = "in_progress", cmd.now
-        accepted = [i.agency_kind for i in d.invitations if i.status == "accepted"]
+    if d.status == DiscussionStatus.INVITED:
+        d.status, d.started_at = DiscussionStatus.IN_PROGRESS, cmd.now
+        accepted = [i.agency_kind for i in d.invitations if i.status == InvitationStatus.ACCEPTED]
         d.quorate_at_start = quorum_of_kinds(accepted, d.flags, d.profile).quorate  # for the reports
         await _prefill_attendance(session, d)
         await queries.audit(session, "start", actor_aad=cmd.actor.aad_object_id, actor_name=cmd.actor.name,
@@ -75,11 +77,11 @@ async def _prefill_attendance(session: AsyncSession, d: Discussion) -> None:
             seen.add(person.id)
             session.add(Attendance(discussion_id=d.id, person_id=person.id, name=person.name, role=person.role,
                                    agency_id=person.agency_id, agency_name=agency.name if agency else "",
-                                   agency_kind=inv.agency_kind, present=inv.status == "accepted",
-                                   apologies=None if inv.status == "accepted" else inv.answer_reason,
+                                   agency_kind=inv.agency_kind, present=inv.status == InvitationStatus.ACCEPTED,
+                                   apologies=None if inv.status == InvitationStatus.ACCEPTED else inv.answer_reason,
                                    source="invitation"))  # fmt: skip
         elif person is None and agency is not None:
-            accepted = inv.status == "accepted"  # e.g. the chair accepted on the agency's behalf
+            accepted = inv.status == InvitationStatus.ACCEPTED  # e.g. the chair accepted on the agency's behalf
             name = f"{agency.name} representative (name to confirm)" if accepted else f"No one confirmed from {agency.name}"
             session.add(Attendance(discussion_id=d.id, name=name, role="", agency_id=agency.id, agency_name=agency.name,
                                    agency_kind=inv.agency_kind, present=accepted,
@@ -95,7 +97,8 @@ async def meeting_view(session: AsyncSession, services: Services, d: Discussion,
         discussion_id=d.id, case_ref=d.case_ref, agency_name=agency_name,
         scheduled_for=services.local(d.scheduled_for) if d.scheduled_for else None,
         meeting_url=d.meeting_url, chair_name=chair.name if chair else "the chair",
-        state="closed" if d.status == "closed" else "started" if d.started_at is not None else "waiting",
+        state=MeetingState.CLOSED if d.status == DiscussionStatus.CLOSED
+        else MeetingState.STARTED if d.started_at is not None else MeetingState.WAITING,
         may_report_csc_absent=agency_kind in ("police", "health"),
         difference_statement=PROFESSIONAL_DIFFERENCE_STATEMENT, csc_absent_reported=reported,
         started_at=services.local(d.started_at) if d.started_at else None,
@@ -112,14 +115,14 @@ async def refresh_meeting_cards(session: AsyncSession, services: Services, d: Di
             continue
         kind = next((i.agency_kind for i in d.invitations if i.agency_id == agency.id), agency.kind)
         card = await meeting_view(session, services, d, kind, agency.name)
-        await outbox.enqueue(session, op="update", message_key=key, payload=replies.card_activity(card),
+        await outbox.enqueue(session, op=OutboxOp.UPDATE, message_key=key, payload=replies.card_activity(card),
                              discussion_id=d.id, purpose="meeting")  # fmt: skip
 
 
 async def _send_meeting_cards(session: AsyncSession, services: Services, d: Discussion) -> None:
     """The meeting card to everyone who accepted (personal chat: it can carry information)."""
     for inv in d.invitations:
-        if inv.status != "accepted" or inv.agency_kind == "csc":
+        if inv.status != InvitationStatus.ACCEPTED or inv.agency_kind == "csc":
             continue
         person = await queries.person(session, inv.person_id or inv.delegated_to_person_id)
         agency = await queries.agency(session, inv.agency_id)
@@ -157,13 +160,13 @@ async def info_add(session: AsyncSession, services: Services, act: CardAction) -
     text = _s(act.data, "info")
     if not text:
         return CardReply(card=cards.error_card("Nothing to add", "Write the information first; nothing was saved."))
-    if d.status not in ("invited", "in_progress"):
+    if d.status not in (DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS):
         return CardReply(card=cards.error_card("The discussion is closed", "Send further information to the chair directly."))
     session.add(Contribution(discussion_id=d.id, step="information", agency_id=person.agency_id,
                              author_person_id=person.id, author_name=person.name, text=text, at=act.now))  # fmt: skip
     await queries.audit(session, "information_added", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
                         discussion=d, conversation_id=act.where.conversation_id, at=act.now, chars=len(text))  # fmt: skip
-    if d.status == "in_progress":
+    if d.status == DiscussionStatus.IN_PROGRESS:
         await session.flush()
         await refresh_agenda(session, services, d)  # the chair's agenda card shows it at once
     return CardReply(card=cards.notice_card(f"{d.case_ref}: information shared with the chair",
@@ -211,7 +214,7 @@ def disagreement_card(case_ref: str, row: Disagreement, person: Person | None, s
     return card(body, [show_card("Record resolution", [
         {"type": "Input.Text", "id": "resolution", "label": "How was it resolved?", "isMultiline": True,
          "isRequired": True, "errorMessage": "Say how it was resolved.", "maxLength": 2000},
-    ], execute("Save resolution", "resolve_disagreement", {"disagreement_id": row.id}, "positive"))])  # fmt: skip
+    ], execute("Save resolution", Verb.RESOLVE_DISAGREEMENT, {"disagreement_id": row.id}, "positive"))])  # fmt: skip
 
 
 async def resolve_disagreement(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
@@ -239,7 +242,7 @@ async def csc_not_present(session: AsyncSession, services: Services, act: CardAc
     agency = await queries.agency(session, person.agency_id)
     if agency is None or agency.kind not in ("police", "health"):
         return CardReply(card=cards.error_card("For the police and health", "Only the police or health attendee reports CSC absence."))
-    if d.status == "invited":
+    if d.status == DiscussionStatus.INVITED:
         await escalate.csc_absent(session, services, d, act.now, reported_by=person)
         await refresh_roster(session, services, d, act.now)
         await refresh_meeting_cards(session, services, d)  # every attendee sees it was reported

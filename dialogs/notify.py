@@ -18,8 +18,9 @@ from dialogs import replies, views
 from dialogs.roster import refresh_roster
 from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
+from procedure.states import Delivery
 from storage import outbox, queries
-from storage.models import Discussion, Invitation, OutboxMessage
+from storage.models import Discussion, Invitation, OutboxMessage, OutboxOp, OutboxStatus
 
 PURPOSES = {"invitation": "The invitation", "meeting": "The meeting card", "action": "The action card",
             "record": "The record", "reminder": "A reminder"}  # fmt: skip
@@ -46,7 +47,7 @@ def _reason(error: str | None) -> str:
 
 
 def invitation_id_of(row: OutboxMessage) -> str | None:
-    if row.op != "send" or not row.purpose.startswith("invitation"):
+    if row.op != OutboxOp.SEND or not row.purpose.startswith("invitation"):
         return None
     match = _INVITE_KEY.match(row.message_key or "")
     return match.group(1) if match else None
@@ -73,7 +74,7 @@ async def delivery_failed(session: AsyncSession, row: OutboxMessage, services: S
     for an invitation, who to phone and how to record their answer."""
     if row.purpose.startswith("delivery_failure") or not row.discussion_id:
         return
-    if row.op == "upload":  # the record's PDF: whoever chose Allow hears it, where they chose it
+    if row.op == OutboxOp.UPLOAD:  # the record's PDF: whoever chose Allow hears it, where they chose it
         await outbox.enqueue(session, target=row.target, discussion_id=row.discussion_id, purpose="delivery_failure",
                              payload={"type": "message", "text": f"Not downloaded: the PDF could not be saved to your "
                                       f"OneDrive ({_reason(row.last_error)}). Press Download PDF on the record again."})  # fmt: skip
@@ -98,19 +99,20 @@ async def delivery_failed(session: AsyncSession, row: OutboxMessage, services: S
                   lines, "attention", with_record_answer=inv is not None, invitation_id=inv.id if inv else None)  # fmt: skip
 
 
-def _state(copies: list[tuple[str, int]]) -> str:
+def _state(copies: list[tuple[OutboxStatus, int]]) -> Delivery:
+    """The invitation's delivery from the outbox rows of its copies (a lease keeps a row pending)."""
     statuses = [s for s, _ in copies]
-    if "sent" in statuses:
-        return "delivered"
-    if statuses and all(s == "failed" for s in statuses):
-        return "failed"
-    if any(s in ("pending", "leased") and attempts > 0 for s, attempts in copies):
-        return "retrying"
-    return "sending"
+    if OutboxStatus.SENT in statuses:
+        return Delivery.DELIVERED
+    if statuses and all(s == OutboxStatus.FAILED for s in statuses):
+        return Delivery.FAILED
+    if any(s == OutboxStatus.PENDING and attempts > 0 for s, attempts in copies):
+        return Delivery.RETRYING
+    return Delivery.SENDING
 
 
 async def invitation_delivery(session: AsyncSession, row: OutboxMessage, services: Services | None,
-                              now: datetime) -> str | None:  # fmt: skip
+                              now: datetime) -> Delivery | None:  # fmt: skip
     """After an attempt at an invitation: update its delivery state; on a change, refresh the
     roster, and at the first delay tell the chair. Returns the new state, or None."""
     inv: Invitation | None = await queries.invitation(session, invitation_id_of(row))
@@ -124,7 +126,7 @@ async def invitation_delivery(session: AsyncSession, row: OutboxMessage, service
     d = await queries.discussion_with_invitations(session, inv.discussion_id)
     if services is None or d is None:
         return state
-    if state == "retrying" and before in (None, "sending"):
+    if state == Delivery.RETRYING and before in (None, Delivery.SENDING):
         name = await views.agency_name(session, inv)
         contact = await views.contact_line(session, inv)
         await _notice(session, services, d, f"{d.case_ref}: the invitation to {name} is delayed", [

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import cards
 from cards.meeting import ActionView, action_card
 from cards.record import RecordButton, record_cards
+from cards.verbs import Verb
 from dialogs import parse, replies
 from dialogs.access import may_see, refusal
 from dialogs.meeting import refresh_meeting_cards
@@ -21,8 +22,9 @@ from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
 from dialogs.types import CardAction, CardReply, Command
 from procedure import circulate_by, icpc_by
+from procedure.states import ActionStatus, DiscussionStatus
 from storage import outbox, queries
-from storage.models import Discussion, Person
+from storage.models import Discussion, OutboxOp, Person
 
 
 async def recipients(session: AsyncSession, d: Discussion) -> list[Person]:
@@ -58,9 +60,9 @@ async def record_view(session: AsyncSession, services: Services, d: Discussion, 
     people = await recipients(session, d)
     buttons = []
     if approvable:
-        buttons.append(RecordButton("Approve circulation", "approve_circulation", {"discussion_id": d.id}, "positive"))
+        buttons.append(RecordButton("Approve circulation", Verb.APPROVE_CIRCULATION, {"discussion_id": d.id}, "positive"))
     if downloadable:
-        buttons.append(RecordButton("Download PDF", "record_pdf", {"discussion_id": d.id}))
+        buttons.append(RecordButton("Download PDF", Verb.RECORD_PDF, {"discussion_id": d.id}))
     said = "Circulated to" if d.circulated_at else "Goes to"
     return record_cards(doc, buttons, [f"{said}: " + ", ".join(p.name for p in people)])
 
@@ -71,7 +73,7 @@ async def close_command(session: AsyncSession, services: Services, cmd: Command,
     except InputError as e:
         await replies.card(session, cmd.where, cards.error_card("Which case?", f"Type: close CASE_REF. {e}"))
         return
-    d = await queries.latest_discussion(session, ref, ("in_progress", "closed"))
+    d = await queries.latest_discussion(session, ref, (DiscussionStatus.IN_PROGRESS, DiscussionStatus.CLOSED))
     person = await queries.person_by_aad(session, cmd.actor.aad_object_id)
     if d is None or person is None or person.id != d.chair_person_id:
         await replies.card(session, cmd.where, cards.error_card(
@@ -79,7 +81,7 @@ async def close_command(session: AsyncSession, services: Services, cmd: Command,
             "Only the chair can close a discussion, once it has been started. Check the case reference.",
         ))  # fmt: skip
         return
-    if d.status == "in_progress":
+    if d.status == DiscussionStatus.IN_PROGRESS:
         parts = await queries.record_parts(session, d.id)
         if not parts["decisions"]:
             await replies.card(session, cmd.where, cards.error_card(
@@ -88,7 +90,7 @@ async def close_command(session: AsyncSession, services: Services, cmd: Command,
             ))  # fmt: skip
             return
         held = d.started_at or cmd.now
-        d.status, d.closed_at = "closed", cmd.now
+        d.status, d.closed_at = DiscussionStatus.CLOSED, cmd.now
         d.circulate_by = circulate_by(held, services.profile).at
         if d.s47_initiated or d.initiating_discussion_id:
             initiating = await queries.discussion(session, d.initiating_discussion_id) if d.initiating_discussion_id else None
@@ -113,7 +115,7 @@ async def approve_circulation(session: AsyncSession, services: Services, act: Ca
     if d is None or person is None or person.id != d.chair_person_id:
         return CardReply(card=cards.error_card("Only the chair approves circulation",
                                                "The record is shared only with the chair's permission (SX 6.6)."))  # fmt: skip
-    if d.status != "closed":
+    if d.status != DiscussionStatus.CLOSED:
         return CardReply(card=cards.error_card("Not closed yet", f"Type 'close {d.case_ref}' first."))
     if d.circulated_at is None:
         d.circulation_approved_at = d.circulated_at = act.now
@@ -151,8 +153,8 @@ async def action_done(session: AsyncSession, services: Services, act: CardAction
     if not allowed:
         return refusal("Not your action", "Only its owner, their agency or the chair can mark it done.")
     assert person is not None
-    if row.status != "done":
-        row.status, row.done_at = "done", act.now
+    if row.status != ActionStatus.DONE:
+        row.status, row.done_at = ActionStatus.DONE, act.now
         await queries.audit(session, "action_done", actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
                             discussion=d, at=act.now, action_id=row.id)  # fmt: skip
         target = await chair_target(session, d)
@@ -167,6 +169,6 @@ async def action_done(session: AsyncSession, services: Services, act: CardAction
     card, for_channel = action_card(view), cards.channel_action(view)
     sent_to = await outbox.target_of(session, f"action:{row.id}")
     if sent_to is not None:
-        await outbox.enqueue(session, op="update", message_key=f"action:{row.id}", discussion_id=d.id, purpose="action",
+        await outbox.enqueue(session, op=OutboxOp.UPDATE, message_key=f"action:{row.id}", discussion_id=d.id, purpose="action",
                              payload=replies.channel_safe(for_channel) if sent_to.is_shared else replies.card_activity(card))  # fmt: skip
     return CardReply(card=card, channel_card=for_channel)

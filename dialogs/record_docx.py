@@ -63,13 +63,13 @@ def render_docx(doc: RecordDoc) -> bytes:
     footer = section.footer.paragraphs[0]
     footer.paragraph_format.tab_stops.add_tab_stop(Mm(174), WD_TAB_ALIGNMENT.RIGHT)
     footer.add_run("Confidential: not to be shared without the chair's permission (SX 6.6).\t").font.size = Pt(8)
-    for part in ("Page ", "PAGE", " of ", "NUMPAGES"):
+    for piece in ("Page ", "PAGE", " of ", "NUMPAGES"):
         run = footer.add_run()
         run.font.size, run.bold = Pt(8.5), True
-        if part.isupper():
-            _field(run, part)
+        if piece.isupper():
+            _field(run, piece)
         else:
-            run.text = part
+            run.text = piece
 
     word.add_heading(_clean(doc.title), level=0)
     p = word.add_paragraph()

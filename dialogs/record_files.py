@@ -29,10 +29,11 @@ from dialogs.record_view import record_doc
 from dialogs.services import Services
 from dialogs.targets import person_target
 from dialogs.types import CardAction, CardReply, FileConsent
+from procedure.states import DiscussionStatus
 from storage import outbox, queries
-from storage.models import Discussion
+from storage.models import Discussion, OutboxOp
 
-UPLOAD_OP = "upload"
+UPLOAD_OP = OutboxOp.UPLOAD
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -53,7 +54,7 @@ async def download_pdf(session: AsyncSession, services: Services, act: CardActio
     if d is None or person is None or not await may_see(session, d, person):
         return CardReply(error=("Forbidden", "Only the chair and the people of the invited agencies can download "
                                 "the record (need to know)."))  # fmt: skip
-    if d.status != "closed":
+    if d.status != DiscussionStatus.CLOSED:
         return CardReply(error=("NotReady", f"The record is produced when the chair closes the discussion ('close {d.case_ref}')."))
     personal = act.where.conversation_type == "personal"
     if personal:

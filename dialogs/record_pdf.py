@@ -42,7 +42,7 @@ def _fonts(allow_system: bool = True) -> _Fonts:
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
 
-    candidates = []
+    candidates: list[tuple[str, Path, Path, Path, str | None]] = []  # (name, regular, bold, italic, check)
     if allow_system:
         candidates.append(("RecordDejaVu", _DEJAVU / "DejaVuSans.ttf", _DEJAVU / "DejaVuSans-Bold.ttf",
                            _DEJAVU / "DejaVuSans-Oblique.ttf", None))  # fmt: skip

@@ -29,11 +29,21 @@ from procedure.labels import (
     decision_words,
     words,
 )
+from procedure.states import (
+    ActionStatus,
+    AnswerSource,
+    Delivery,
+    DiscussionStatus,
+    InvitationStatus,
+)
 from storage import queries
 from storage.models import Agency, Discussion
 
 MEDICAL_TOPIC = "medical"
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+# An attendance row without a typed reason keeps the invitation's status as its apologies.
+APOLOGY_WORDS: dict[str, str] = {InvitationStatus.PENDING: "no answer to the invitation",
+                                 InvitationStatus.DECLINED: "declined the invitation", InvitationStatus.WITHDRAWN: "withdrew"}
 
 
 class _Context:
@@ -103,12 +113,11 @@ async def _attendance(ctx: _Context, d: Discussion, parts: dict[str, list[Any]])
         elif a.apologies == "consulted on the medical decision":
             status = "not present; consulted on the medical decision"
         else:
-            reason = {"pending": "no answer to the invitation", "declined": "declined the invitation",
-                      "withdrawn": "withdrew"}.get(a.apologies or "", a.apologies or "")  # fmt: skip
+            reason = APOLOGY_WORDS.get(a.apologies or "", a.apologies or "")
             status = f"apologies ({reason})" if reason else "apologies"
         entries.append(Entry(a.name, f"{who}: {status}" if who else status[:1].upper() + status[1:]))
-    saved = d.agenda.get("attendance") if isinstance(d.agenda.get("attendance"), dict) else {}
-    if (saved or {}).get("apologies"):
+    saved = d.agenda.get("attendance")
+    if isinstance(saved, dict) and saved.get("apologies"):
         entries.append(Entry("Apologies and reasons", ctx.typed(saved["apologies"])))
     return entries
 
@@ -150,7 +159,7 @@ async def _actions(ctx: _Context, parts: dict[str, list[Any]]) -> list[Entry]:
     entries = []
     for a in parts["actions"]:
         agency = await ctx.agency_name(a.agency_id)
-        status = f"Done {ctx.when(a.done_at)}" if a.status == "done" else "Open"
+        status = f"Done {ctx.when(a.done_at)}" if a.status == ActionStatus.DONE else "Open"
         entries.append(Entry(a.what, "", (("Who", f"{a.owner_name}, {agency}" if agency else a.owner_name),
                                           ("By when", ctx.when(a.due)), ("Purpose", a.purpose), ("Status", status))))  # fmt: skip
     return entries
@@ -182,21 +191,21 @@ async def _invitations(ctx: _Context, d: Discussion) -> list[Entry]:
         details = [("Why invited", i.reason)]
         # Who withdraws or declines is not always who accepted (a colleague may): the escalation
         # names them; here only who had accepted is certain.
-        if person is not None and i.status in ("accepted", "delegated"):
-            answer += f" by {person.name}" if i.status == "accepted" else f" to {person.name}"
-        elif person is not None and i.status == "withdrawn":
+        if person is not None and i.status in (InvitationStatus.ACCEPTED, InvitationStatus.DELEGATED):
+            answer += f" by {person.name}" if i.status == InvitationStatus.ACCEPTED else f" to {person.name}"
+        elif person is not None and i.status == InvitationStatus.WITHDRAWN:
             details.append(("Had been accepted by", person.name))
-        if i.responded_at and i.status != "pending":
+        if i.responded_at and i.status != InvitationStatus.PENDING:
             answer += f", {ctx.when(i.responded_at)}"
         # An answer given by phone or e-mail and recorded by the chair, or read from the calendar.
         recorder = await queries.person(ctx.session, i.recorded_by_person_id)
         if recorder is not None:
             answer += f" (recorded by {recorder.name})"
-        elif i.answer_source == "calendar":
+        elif i.answer_source == AnswerSource.CALENDAR:
             answer += " (from the calendar invitation)"
         if i.answer_note:
             details.append(("Note", i.answer_note))
-        if i.delivery == "failed" and i.status == "pending":
+        if i.delivery == Delivery.FAILED and i.status == InvitationStatus.PENDING:
             details.append(("Invitation", "Not delivered in Teams"))
         if i.answer_reason:
             details.append(("Reason given", i.answer_reason))
@@ -254,7 +263,7 @@ async def discussion_part(session: AsyncSession, services: Services, d: Discussi
         facts.append(("Immediate protective action", ctx.when(d.action_at)))
     facts.append(("Concerns", "; ".join(CONCERNS.get(c, c) for c in d.concerns) or "None recorded"))
     facts.append(("Circumstances", "; ".join(FLAGS.get(f, f) for f in d.flags) or "None recorded"))
-    accepted = [i.agency_kind for i in d.invitations if i.status == "accepted"]
+    accepted = [i.agency_kind for i in d.invitations if i.status == InvitationStatus.ACCEPTED]
     q = quorum_of_kinds(accepted, d.flags, d.profile)
     facts.append(("Quorate", "Yes" if q.quorate else "No: " + ", ".join(AGENCY_KINDS.get(m, m) for m in q.missing)
                   + " not confirmed"))  # fmt: skip
@@ -296,7 +305,7 @@ async def record_doc(session: AsyncSession, services: Services, discussions: lis
 
 
 async def case_doc(session: AsyncSession, services: Services, case_ref: str, now: datetime | None = None) -> RecordDoc | None:
-    discussions = [d for d in await queries.discussions_for_case(session, case_ref) if d.status != "cancelled"]
+    discussions = [d for d in await queries.discussions_for_case(session, case_ref) if d.status != DiscussionStatus.CANCELLED]
     if not discussions:
         return None
     return await record_doc(session, services, discussions, now)

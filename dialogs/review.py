@@ -17,6 +17,7 @@ from dialogs.parse import ConveneRequest, InputError
 from dialogs.services import Services
 from dialogs.types import Command
 from procedure import next_looked_after_review, review_convene_by, review_reminder_at
+from procedure.states import DiscussionStatus
 from storage import queries
 from storage.models import Discussion
 
@@ -36,7 +37,7 @@ async def review_command(session: AsyncSession, services: Services, cmd: Command
         await replies.card(session, cmd.where, cards.error_card("I could not read that — nothing was saved",
                                                                 f"Type: review CASE_REF [at WHEN]. {e}"))  # fmt: skip
         return
-    earlier = await queries.latest_discussion(session, ref, ("closed", "in_progress"))
+    earlier = await queries.latest_discussion(session, ref, (DiscussionStatus.CLOSED, DiscussionStatus.IN_PROGRESS))
     if earlier is None:
         await replies.card(session, cmd.where, cards.error_card(
             f"No earlier discussion for {ref} to review",

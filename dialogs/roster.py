@@ -11,8 +11,9 @@ import cards
 from dialogs import replies, views
 from dialogs.services import Services
 from dialogs.targets import chair_target, channel_target, person_target
+from procedure.states import Delivery, InvitationStatus
 from storage import outbox, queries
-from storage.models import Discussion, Invitation
+from storage.models import Discussion, Invitation, OutboxOp
 
 _RENDERED = "invitations_rendered"
 
@@ -25,13 +26,13 @@ def rendered_invitation(session: AsyncSession, inv: Invitation) -> tuple[dict[st
 async def post_invitations(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
     """One invitation card per agency: a thread in its channel, or personal chats."""
     for inv in d.invitations:
-        if inv.status != "pending" or inv.agency_id is None:
+        if inv.status != InvitationStatus.PENDING or inv.agency_id is None:
             continue
         agency = await queries.agency(session, inv.agency_id)
         if agency is None:
             continue
         card = replies.card_activity(await views.invitation_card(session, services, inv, now), f"Invitation: {d.case_ref}")
-        inv.delivery = "sending"
+        inv.delivery = Delivery.SENDING
         if agency.channel_id:
             await replies.to_channel(session, channel_target(agency.channel_id),
                                      await views.invitation_for_channel(session, services, inv, now),
@@ -43,14 +44,14 @@ async def post_invitations(session: AsyncSession, services: Services, d: Discuss
                                      message_key=f"invite:{inv.id}:{p.id}", discussion_id=d.id,
                                      purpose="invitation")  # fmt: skip
             if not reachable:
-                inv.delivery = "failed"  # no Teams contact at all: the roster says who to phone
+                inv.delivery = Delivery.FAILED  # no Teams contact at all: the roster says who to phone
         inv.sent_at = now
 
 
 async def refresh_roster(session: AsyncSession, services: Services, d: Discussion, now: datetime) -> None:
     """Edit the chair's roster card in place (never re-post it)."""
     sent = await outbox.first_send(session, d.roster_message_key) if d.roster_message_key else None
-    if sent is None:
+    if sent is None or d.roster_message_key is None:
         return
     if sent.target.is_shared:
         # A roster left in a channel by an earlier version: it is not edited (it would show
@@ -65,7 +66,7 @@ async def refresh_roster(session: AsyncSession, services: Services, d: Discussio
         return
     await outbox.enqueue(
         session,
-        op="update",
+        op=OutboxOp.UPDATE,
         message_key=d.roster_message_key,
         payload=replies.card_activity(await views.roster_card(session, services, d, now), "Roster"),
         discussion_id=d.id,
@@ -86,7 +87,7 @@ async def refresh_invitation(session: AsyncSession, services: Services, inv: Inv
     private = replies.card_activity(private_card, f"Invitation: {inv.discussion.case_ref}")
     shared = replies.channel_safe(channel_message)
     for sent in copies:
-        await outbox.enqueue(session, op="update", message_key=sent.key,
+        await outbox.enqueue(session, op=OutboxOp.UPDATE, message_key=sent.key,
                              payload=shared if sent.target.is_shared else private,
                              discussion_id=inv.discussion_id, purpose="invitation")  # fmt: skip
     return private_card, channel_message  # the caller answers the press with them

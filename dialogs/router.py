@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from cards.channel import sent_privately_text, something_went_wrong
+from cards.verbs import Verb
 from dialogs import (
     agenda,
     cases,
@@ -56,21 +57,21 @@ REGISTRY.command("close", record.close_command)
 REGISTRY.command("review", review.review_command)
 REGISTRY.command("cases", cases.cases_command)
 REGISTRY.command("report", report.report_command)
-REGISTRY.action(convene.convene_form, "convene_form")
-REGISTRY.action(convene.send_invitations, "send_invitations")
-REGISTRY.action(rsvp.answer, "accept", "decline", "delegate", "withdraw")
-REGISTRY.action(rsvp.record_answer, "record_answer")
-REGISTRY.action(status.status_refresh, "status")
-REGISTRY.action(agenda.agenda_back, "agenda_back")
-REGISTRY.action(agenda.agenda_next, "agenda_next")
-REGISTRY.action(agenda.agenda_add_action, "agenda_add_action")
-REGISTRY.action(meeting.info_add, "info_add")
-REGISTRY.action(meeting.disagree, "disagree")
-REGISTRY.action(meeting.resolve_disagreement, "resolve_disagreement")
-REGISTRY.action(meeting.csc_not_present, "csc_not_present")
-REGISTRY.action(record.approve_circulation, "approve_circulation")
-REGISTRY.action(record.action_done, "action_done")
-REGISTRY.action(record_files.download_pdf, "record_pdf")
+REGISTRY.action(convene.convene_form, Verb.CONVENE_FORM)
+REGISTRY.action(convene.send_invitations, Verb.SEND_INVITATIONS)
+REGISTRY.action(rsvp.answer, Verb.ACCEPT, Verb.DECLINE, Verb.DELEGATE, Verb.WITHDRAW)
+REGISTRY.action(rsvp.record_answer, Verb.RECORD_ANSWER)
+REGISTRY.action(status.status_refresh, Verb.STATUS)
+REGISTRY.action(agenda.agenda_back, Verb.AGENDA_BACK)
+REGISTRY.action(agenda.agenda_next, Verb.AGENDA_NEXT)
+REGISTRY.action(agenda.agenda_add_action, Verb.AGENDA_ADD_ACTION)
+REGISTRY.action(meeting.info_add, Verb.INFO_ADD)
+REGISTRY.action(meeting.disagree, Verb.DISAGREE)
+REGISTRY.action(meeting.resolve_disagreement, Verb.RESOLVE_DISAGREEMENT)
+REGISTRY.action(meeting.csc_not_present, Verb.CSC_NOT_PRESENT)
+REGISTRY.action(record.approve_circulation, Verb.APPROVE_CIRCULATION)
+REGISTRY.action(record.action_done, Verb.ACTION_DONE)
+REGISTRY.action(record_files.download_pdf, Verb.RECORD_PDF)
 
 
 async def _case_ref_in(session: AsyncSession, cmd: Command) -> str | None:
@@ -120,7 +121,10 @@ async def handle_command(session: AsyncSession, services: Services, cmd: Command
 
 
 async def handle_action(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
-    flow = REGISTRY.actions.get(act.verb)
+    try:
+        flow = REGISTRY.actions.get(Verb(act.verb))  # what Teams sent: any string
+    except ValueError:
+        flow = None
     if flow is None:
         return CardReply(error=("UnknownAction", f"This button ({act.verb[:40]}) is not one I know."))
     if not act.where.is_shared:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
+from cards.verbs import Verb
 from dialogs import escalate, views
 from dialogs.access import refusal
 from dialogs.roster import refresh_invitation, refresh_roster, rendered_invitation
@@ -16,6 +17,7 @@ from dialogs.services import Services
 from dialogs.targets import person_target
 from dialogs.types import CardAction, CardReply
 from procedure import is_late_withdrawal
+from procedure.states import AnswerSource, DiscussionStatus, InvitationStatus
 from storage import outbox, queries
 from storage.models import Discussion, Invitation, Person
 
@@ -50,36 +52,36 @@ async def answer(session: AsyncSession, services: Services, act: CardAction) -> 
                 "Only the invited agency's people, a colleague they delegated to, or the chair "
                 f"may answer it. Nothing was changed, {act.actor.name}.")
     assert person is not None
-    if d.status not in ("invited", "in_progress"):
+    if d.status not in (DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS):
         return refusal("This discussion is not open", f"Its status is {views.STATUS_WORDS.get(d.status, d.status)}.")
 
     before = inv.status
     on_behalf = person.agency_id != inv.agency_id and person.id != inv.delegated_to_person_id
     answer: Answer | None = None
-    if act.verb == "accept":
-        if before != "accepted":
-            answer = Answer("accepted", None, "card", person, on_behalf=on_behalf)
-    elif act.verb == "decline":
+    if act.verb == Verb.ACCEPT:
+        if before != InvitationStatus.ACCEPTED:
+            answer = Answer(InvitationStatus.ACCEPTED, None, AnswerSource.CARD, person, on_behalf=on_behalf)
+    elif act.verb == Verb.DECLINE:
         reason = _reason(act.data, "decline_reason")
         if not reason:
             return refusal("Say why you decline", "A reason is needed; nothing was changed.")
-        if before != "declined":
-            answer = Answer("declined", reason, "card", person, on_behalf=on_behalf)
-    elif act.verb == "withdraw":
+        if before != InvitationStatus.DECLINED:
+            answer = Answer(InvitationStatus.DECLINED, reason, AnswerSource.CARD, person, on_behalf=on_behalf)
+    elif act.verb == Verb.WITHDRAW:
         reason = _reason(act.data, "withdraw_reason")
-        if before != "accepted":
+        if before != InvitationStatus.ACCEPTED:
             return await _invitation_reply(session, services, inv, act)
         if not reason:
             return refusal("Say why you withdraw", "A reason is needed; nothing was changed.")
         # Keeps who withdrew, not who had accepted.
-        answer = Answer("withdrawn", reason, "card", person, on_behalf=on_behalf)
-    elif act.verb == "delegate":
+        answer = Answer(InvitationStatus.WITHDRAWN, reason, AnswerSource.CARD, person, on_behalf=on_behalf)
+    elif act.verb == Verb.DELEGATE:
         delegate = await queries.person(session, act.data.get("delegate_to") if isinstance(act.data.get("delegate_to"), str) else None)
         if delegate is None or not delegate.active or delegate.agency_id != inv.agency_id:
             return refusal("Choose a colleague", "Delegate to someone of the same agency; nothing was changed.")
-        if inv.delegated_to_person_id != delegate.id or before != "delegated":
+        if inv.delegated_to_person_id != delegate.id or before != InvitationStatus.DELEGATED:
             inv.delegated_to_person_id = delegate.id
-            answer = Answer("delegated", None, "card", person, on_behalf=on_behalf, keep_responder=True)
+            answer = Answer(InvitationStatus.DELEGATED, None, AnswerSource.CARD, person, on_behalf=on_behalf, keep_responder=True)
             if delegate.teams_id and not await queries.sent_keys_with_prefix(session, f"invite:{inv.id}:{delegate.id}", discussion_id=inv.discussion_id):
                 card = await views.invitation_card(session, services, inv, act.now)
                 await outbox.enqueue(session, target=person_target(delegate), payload={"type": "message", "attachments": [cards.attachment(card)]},
@@ -96,9 +98,9 @@ async def answer(session: AsyncSession, services: Services, act: CardAction) -> 
 class Answer:
     """An agency's answer, wherever it came from: its card, its calendar, or the chair."""
 
-    status: str  # accepted | declined | withdrawn | tentative | delegated
+    status: InvitationStatus
     reason: str | None
-    source: str  # card | calendar | chair
+    source: AnswerSource
     by: Person | None = None  # who answered, when known (a calendar answer names an address)
     by_label: str | None = None  # how escalations name the answerer when `by` is None
     on_behalf: bool = False  # answered by the chair, not by the agency
@@ -115,12 +117,12 @@ async def apply_answer(
     invitation, late withdrawal (escalated), the audit entry, every card copy and the roster
     (quorum is recomputed from the invitations when the roster is drawn). False: no change."""
     before = inv.status
-    if before == answer.status and answer.status != "delegated" and answer.source != "chair":
+    if before == answer.status and answer.status != InvitationStatus.DELEGATED and answer.source != AnswerSource.CHAIR:
         return False
     inv.status = answer.status
-    if answer.status in ("accepted", "tentative"):
+    if answer.status in (InvitationStatus.ACCEPTED, InvitationStatus.TENTATIVE):
         inv.answer_reason, inv.late = None, False
-    elif answer.status in ("declined", "withdrawn"):
+    elif answer.status in (InvitationStatus.DECLINED, InvitationStatus.WITHDRAWN):
         inv.answer_reason = answer.reason
     if not answer.keep_responder:
         inv.person_id = None if answer.on_behalf or answer.by is None else answer.by.id
@@ -129,8 +131,8 @@ async def apply_answer(
     inv.answer_note = answer.note
     inv.responded_at = now
     late = (
-        before == "accepted"
-        and inv.status in ("withdrawn", "declined")
+        before == InvitationStatus.ACCEPTED
+        and inv.status in (InvitationStatus.WITHDRAWN, InvitationStatus.DECLINED)
         and is_late_withdrawal(now, d.scheduled_for, services.profile)
     )
     inv.late = late
@@ -148,7 +150,7 @@ async def apply_answer(
     return True
 
 
-RECORDABLE = {"accepted": "Accepted", "declined": "Declined", "tentative": "Tentative"}
+RECORDABLE = {InvitationStatus.ACCEPTED: "Accepted", InvitationStatus.DECLINED: "Declined", InvitationStatus.TENTATIVE: "Tentative"}
 
 
 async def record_answer(session: AsyncSession, services: Services, act: CardAction) -> CardReply:
@@ -165,7 +167,7 @@ async def record_answer(session: AsyncSession, services: Services, act: CardActi
                                                f"Nothing was changed, {act.actor.name}. Answer on your own invitation card."))  # fmt: skip
     d = await queries.discussion_for_update(session, d.id) or d
     d = await queries.discussion_with_invitations(session, d.id) or d
-    if d.status not in ("invited", "in_progress"):
+    if d.status not in (DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS):
         return CardReply(card=cards.error_card("This discussion is not open",
                                                f"Its status is {views.STATUS_WORDS.get(d.status, d.status)}; nothing was changed."))  # fmt: skip
     inv = next((i for i in d.invitations if i.id == act.data.get("ra_invitation") and i.agency_id), None)
@@ -176,22 +178,23 @@ async def record_answer(session: AsyncSession, services: Services, act: CardActi
         problems.append("choose the agency that answered (one of this discussion's invitations)")
     if status not in RECORDABLE:
         problems.append("choose their answer: " + ", ".join(RECORDABLE.values()))
-    if status == "declined" and not reason:
+    if status == InvitationStatus.DECLINED and not reason:
         problems.append("give the reason they gave for declining")
     if problems:
         return CardReply(card=cards.error_card("The answer was not recorded", "Please " + "; ".join(problems) + "."))
     assert inv is not None and isinstance(status, str)
+    recorded = InvitationStatus(status)  # one of RECORDABLE's: checked above
     # Declining after accepting is a withdrawal, as on the agency's own card.
-    if status == "declined" and inv.status == "accepted":
-        status = "withdrawn"
-    answer = Answer(status, reason or None, "chair", person, on_behalf=True, recorded_by=person, note=note or None)
+    if recorded == InvitationStatus.DECLINED and inv.status == InvitationStatus.ACCEPTED:
+        recorded = InvitationStatus.WITHDRAWN
+    answer = Answer(recorded, reason or None, AnswerSource.CHAIR, person, on_behalf=True, recorded_by=person, note=note or None)
     await apply_answer(session, services, d, inv, answer, act.now, audit_action="answer_recorded",
                        actor_aad=act.actor.aad_object_id, actor_name=act.actor.name,
                        conversation_id=act.where.conversation_id)  # fmt: skip
     if act.data.get("origin") == "roster":
         return CardReply(card=await views.roster_card(session, services, d, act.now))
     name = await views.agency_name(session, inv)
-    lines = [f"{name}: {RECORDABLE.get(status, status.capitalize())}, recorded by you on their behalf."]
+    lines = [f"{name}: {RECORDABLE.get(recorded, recorded.capitalize())}, recorded by you on their behalf."]
     if inv.late:
         lines.append("This is a late withdrawal: their agency lead has been told.")
     return CardReply(card=cards.notice_card(f"{d.case_ref}: answer recorded", lines, style="good"))

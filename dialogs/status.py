@@ -11,6 +11,7 @@ from dialogs.access import may_see, refusal
 from dialogs.parse import InputError
 from dialogs.services import Services
 from dialogs.types import CardAction, CardReply, Command
+from procedure.states import DiscussionStatus
 from storage import queries
 from storage.models import Discussion, Person
 
@@ -23,7 +24,7 @@ async def status_command(session: AsyncSession, services: Services, cmd: Command
         return
     person = await queries.person_by_aad(session, cmd.actor.aad_object_id)
     visible = [d for d in await queries.discussions_for_case(session, ref)
-               if d.status != "cancelled" and await may_see(session, d, person)]  # fmt: skip
+               if d.status != DiscussionStatus.CANCELLED and await may_see(session, d, person)]  # fmt: skip
     if not visible:
         # The same answer for "no such case" and "not yours": it does not confirm a case exists.
         await replies.card(session, cmd.where, cards.error_card(
@@ -33,7 +34,7 @@ async def status_command(session: AsyncSession, services: Services, cmd: Command
         return
     # The discussion last held (in progress or closed), then the review convened after it, if any:
     # a review's draft never hides the discussion it reviews.
-    held = [d for d in visible if d.status in ("in_progress", "closed")]
+    held = [d for d in visible if d.status in (DiscussionStatus.IN_PROGRESS, DiscussionStatus.CLOSED)]
     main = held[-1] if held else visible[-1]
     later = [d for d in visible if d.created_at > main.created_at]
     for d in [main, *later[-1:]]:
@@ -41,13 +42,13 @@ async def status_command(session: AsyncSession, services: Services, cmd: Command
 
 
 async def _show(session: AsyncSession, services: Services, cmd: Command, person: Person | None, d: Discussion) -> None:
-    if person is not None and person.id == d.chair_person_id and d.status != "draft":
+    if person is not None and person.id == d.chair_person_id and d.status != DiscussionStatus.DRAFT:
         n = int((d.roster_message_key or "roster:x:0").rsplit(":", 1)[1]) + 1
         d.roster_message_key = f"roster:{d.id}:{n}"
         await replies.card(session, cmd.where, await views.roster_card(session, services, d, cmd.now),
                            message_key=d.roster_message_key, discussion_id=d.id, purpose="roster")  # fmt: skip
         d.chair_conversation_key = cmd.where.key or d.chair_conversation_key
-    elif d.status == "draft":
+    elif d.status == DiscussionStatus.DRAFT:
         await replies.card(session, cmd.where, await views.convene_summary(session, services, d, cmd.now),
                            discussion_id=d.id)  # fmt: skip
     else:

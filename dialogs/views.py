@@ -19,16 +19,16 @@ from procedure import (
     planning_notes,
     quorum,
 )
+from procedure.states import Delivery, DiscussionStatus, InvitationStatus
 from storage import queries
 from storage.models import Discussion, Invitation
 
 STATUS_WORDS = {
-    "draft": "Draft: invitations not sent",
-    "inviting": "Sending invitations",
-    "invited": "Invitations sent",
-    "in_progress": "In progress",
-    "closed": "Closed",
-    "cancelled": "Cancelled",
+    DiscussionStatus.DRAFT: "Draft: invitations not sent",
+    DiscussionStatus.INVITED: "Invitations sent",
+    DiscussionStatus.IN_PROGRESS: "In progress",
+    DiscussionStatus.CLOSED: "Closed",
+    DiscussionStatus.CANCELLED: "Cancelled",
 }
 
 
@@ -45,7 +45,7 @@ async def reach(session: AsyncSession, inv: Invitation) -> str:
     agency = await queries.agency(session, inv.agency_id)
     if agency is None:
         return "no agency of this kind in the directory: the chair must invite by phone"
-    if inv.agency_kind == "csc" and inv.status == "accepted" and inv.person_id:
+    if inv.agency_kind == "csc" and inv.status == InvitationStatus.ACCEPTED and inv.person_id:
         return "the chair represents children's social care"
     if agency.channel_id:
         return f"new thread in {agency.name}'s Teams channel"
@@ -77,7 +77,7 @@ async def record_answer_form(session: AsyncSession, d: Discussion, selected: str
 
 
 def confirmed_kinds(discussion: Discussion) -> list[str]:
-    return [i.agency_kind for i in discussion.invitations if i.status == "accepted"]
+    return [i.agency_kind for i in discussion.invitations if i.status == InvitationStatus.ACCEPTED]
 
 
 def quorum_of(discussion: Discussion, services: Services):  # type: ignore[no-untyped-def]
@@ -116,7 +116,7 @@ async def convene_summary(
         planning_notes=list(planning_notes(d.flags)),
         meeting_url=d.meeting_url,
         meeting_note=d.meeting_note,
-        invitations_sent=d.status not in ("draft",),
+        invitations_sent=d.status not in (DiscussionStatus.DRAFT,),
     )
     return cards.convene_summary(view)
 
@@ -196,7 +196,7 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
                 late=i.late,
                 reason=i.answer_reason if for_chair else None,
                 delivery=i.delivery,
-                contact=await contact_line(session, i) if i.delivery in ("failed", "retrying") else None,
+                contact=await contact_line(session, i) if i.delivery in (Delivery.FAILED, Delivery.RETRYING) else None,
                 recorded_by=recorder.name if recorder else None,
                 source=i.answer_source,
             )
@@ -227,8 +227,8 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
         escalations=lines,
         meeting_url=d.meeting_url,
         updated_at=services.local(now),
-        not_delivered=sum(1 for i in d.invitations if i.delivery == "failed" and i.status in ("pending", "delegated")),
-        record_form=await record_answer_form(session, d) if for_chair and d.status in ("invited", "in_progress") else None,
+        not_delivered=sum(1 for i in d.invitations if i.delivery == Delivery.FAILED and i.status in (InvitationStatus.PENDING, InvitationStatus.DELEGATED)),
+        record_form=await record_answer_form(session, d) if for_chair and d.status in (DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS) else None,
     )
     return cards.roster(view)
 

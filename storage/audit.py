@@ -43,7 +43,7 @@ from storage.models import AuditEntry, AuditHead, utcnow
 GENESIS = "0" * 64
 HEAD_ID = 1
 _PENDING = "sdbot_audit_pending"
-_head = AuditHead.__table__
+_head = AuditHead.metadata.tables[AuditHead.__tablename__]  # a Table (`__table__` is typed FromClause)
 
 
 def normalise_detail(detail: dict[str, Any]) -> dict[str, Any]:

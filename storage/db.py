@@ -204,7 +204,7 @@ async def compact(engine: AsyncEngine) -> str | None:
         auto = await connection.execution_options(isolation_level="AUTOCOMMIT")
         await auto.exec_driver_sql("VACUUM")
         for _ in range(20):  # a reader (the running bot polls) can hold the log for a moment
-            busy, _, _ = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()
+            busy = (await auto.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0]  # (busy, log, checkpointed)
             if not busy:
                 break
             await asyncio.sleep(0.25)

@@ -223,16 +223,16 @@ async def sync_directory(session: AsyncSession, directory: Directory) -> None:
         row.active = False
     existing_people = {p.id: p for p in (await session.scalars(select(Person))).all()}
     # Free aad ids of removed people first so the unique constraint holds during the update.
-    for pid, row in existing_people.items():
+    for pid, removed in existing_people.items():
         if pid not in {p.id for p in directory.people}:
-            row.active, row.aad_object_id = False, None
+            removed.active, removed.aad_object_id = False, None
     await session.flush()
-    for entry in directory.people:
-        row = existing_people.get(entry.id) or Person(id=entry.id)
-        row.name, row.role, row.agency_id = entry.name, entry.role, entry.agency
-        row.aad_object_id, row.teams_id, row.email = entry.aad_object_id, entry.teams_id, entry.email
-        row.phone = entry.phone
-        row.can_chair, row.active = entry.can_chair, True
-        session.add(row)
+    for person_entry in directory.people:
+        person = existing_people.get(person_entry.id) or Person(id=person_entry.id)
+        person.name, person.role, person.agency_id = person_entry.name, person_entry.role, person_entry.agency
+        person.aad_object_id, person.teams_id, person.email = person_entry.aad_object_id, person_entry.teams_id, person_entry.email
+        person.phone = person_entry.phone
+        person.can_chair, person.active = person_entry.can_chair, True
+        session.add(person)
     await session.flush()
     people.forget(session)

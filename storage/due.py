@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import String, and_, case, cast, exists, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from procedure.states import ActionStatus, DiscussionStatus, InvitationStatus
 from storage.models import Action, Disagreement, Discussion, Escalation, Invitation
 
 
@@ -43,7 +44,7 @@ async def deadline_at_risk(session: AsyncSession, now: datetime, window: timedel
     """Not yet held, inside the warning window, and the chair (or, later, the duty manager)
     not told yet. Index: discussions (status, convene_by)."""
     query = select(Discussion.id).where(
-        Discussion.status.in_(("draft", "invited")),
+        Discussion.status.in_((DiscussionStatus.DRAFT, DiscussionStatus.INVITED)),
         Discussion.convene_by <= now + window,
         or_(
             ~_raised("deadline_at_risk:", Discussion.id, ":chair"),
@@ -56,7 +57,7 @@ async def deadline_at_risk(session: AsyncSession, now: datetime, window: timedel
 async def invited_starting_between(session: AsyncSession, after: datetime | None, until: datetime,
                                    discussion_ids: Sequence[str] | None = None) -> list[Discussion]:  # fmt: skip
     """Invited discussions whose start is in (after, until]. Index: discussions (status, scheduled_for)."""
-    query = select(Discussion).where(Discussion.status == "invited", Discussion.scheduled_for <= until)
+    query = select(Discussion).where(Discussion.status == DiscussionStatus.INVITED, Discussion.scheduled_for <= until)
     if after is not None:
         query = query.where(Discussion.scheduled_for > after)
     return list((await session.scalars(_only(query, Discussion.id, discussion_ids).order_by(Discussion.scheduled_for))).all())
@@ -64,7 +65,7 @@ async def invited_starting_between(session: AsyncSession, after: datetime | None
 
 async def csc_absent(session: AsyncSession, started_before: datetime, discussion_ids: Sequence[str] | None = None) -> list[str]:
     query = select(Discussion.id).where(
-        Discussion.status == "invited",
+        Discussion.status == DiscussionStatus.INVITED,
         Discussion.scheduled_for <= started_before,
         ~_raised("csc_absent:", Discussion.id),
     )
@@ -73,7 +74,7 @@ async def csc_absent(session: AsyncSession, started_before: datetime, discussion
 
 async def meeting_started(session: AsyncSession, now: datetime, discussion_ids: Sequence[str] | None = None) -> list[str]:
     """Invited discussions past their start (the chair has not typed `start`): open work only."""
-    query = select(Discussion.id).where(Discussion.status == "invited", Discussion.scheduled_for <= now)
+    query = select(Discussion.id).where(Discussion.status == DiscussionStatus.INVITED, Discussion.scheduled_for <= now)
     return await _ids(session, _only(query, Discussion.id, discussion_ids).order_by(Discussion.scheduled_for))
 
 
@@ -87,8 +88,8 @@ async def unanswered_invitations(session: AsyncSession, now: datetime, remind_af
         select(Invitation.id)
         .join(Discussion, Discussion.id == Invitation.discussion_id)
         .where(
-            Discussion.status == "invited",
-            Invitation.status.in_(("pending", "delegated")),
+            Discussion.status == DiscussionStatus.INVITED,
+            Invitation.status.in_((InvitationStatus.PENDING, InvitationStatus.DELEGATED)),
             Invitation.agency_id.is_not(None),
             Invitation.sent_at <= now - remind_after,
             or_(
@@ -103,7 +104,7 @@ async def unanswered_invitations(session: AsyncSession, now: datetime, remind_af
 async def actions_due(session: AsyncSession, now: datetime, ahead: timedelta, discussion_ids: Sequence[str] | None = None) -> list[str]:
     """Open actions due for a reminder (not sent) or overdue (not escalated). Index: actions (status, due)."""
     query = select(Action.id).where(
-        Action.status == "open",
+        Action.status == ActionStatus.OPEN,
         Action.due <= now + ahead,
         or_(
             and_(Action.due > now, Action.reminded_at.is_(None)),
@@ -118,7 +119,7 @@ async def circulation_overdue(session: AsyncSession, now: datetime, discussion_i
     query = select(Discussion.id).where(
         Discussion.circulated_at.is_(None),
         Discussion.circulate_by <= now,
-        Discussion.status == "closed",
+        Discussion.status == DiscussionStatus.CLOSED,
         ~_raised("circulation_overdue:", Discussion.id),
     )
     return await _ids(session, _only(query, Discussion.id, discussion_ids).order_by(Discussion.circulate_by))

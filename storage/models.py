@@ -7,7 +7,8 @@ JSON columns hold small lists and documents (codes, card payloads, agenda answer
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +24,31 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from procedure.states import (
+    ActionStatus,
+    AnswerSource,
+    Delivery,
+    DiscussionStatus,
+    EscalationKind,
+    InvitationStatus,
+)
+
+
+class OutboxStatus(StrEnum):
+    """An outbox row's state: a lease (`lease_until`) does not change it (storage/outbox.py)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxOp(StrEnum):
+    """What an outbox row asks of Teams."""
+
+    SEND = "send"  # post a new message (recording its id when it has a message key)
+    UPDATE = "update"  # edit the message sent under the same message key
+    UPLOAD = "upload"  # put the record's file where the person allowed it (file consent)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -45,6 +71,28 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class StateString(TypeDecorator[E]):
+    """A state kept as its plain string (the schema and the export stay strings) and read back as
+    its StrEnum member. Writing or comparing with a value the enum does not have raises, so a
+    mistyped state cannot reach the database."""
+
+    impl = String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length)
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
 
 
 def utcnow() -> datetime:
@@ -117,7 +165,7 @@ class Discussion(Base):
     case_ref: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="initial")
     review_of: Mapped[str | None] = mapped_column(ForeignKey("discussions.id"))
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[DiscussionStatus] = mapped_column(StateString(DiscussionStatus, 16), default=DiscussionStatus.DRAFT)
     profile: Mapped[str] = mapped_column(String(64))
     referral_received_at: Mapped[datetime]
     concerns: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -181,7 +229,7 @@ class Invitation(Base):
     required: Mapped[bool] = mapped_column(Boolean, default=True)
     reason: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(200), default="")
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[InvitationStatus] = mapped_column(StateString(InvitationStatus, 16), default=InvitationStatus.PENDING)
     person_id: Mapped[str | None] = mapped_column(String(64))
     delegated_to_person_id: Mapped[str | None] = mapped_column(String(64))
     answer_reason: Mapped[str | None] = mapped_column(Text)
@@ -189,15 +237,15 @@ class Invitation(Base):
     responded_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
-    # Delivery of the invitation card: None (nothing sent) | sending | delivered | retrying | failed.
-    delivery: Mapped[str | None] = mapped_column(String(16))
+    # Delivery of the invitation card: None while nothing is sent.
+    delivery: Mapped[Delivery | None] = mapped_column(StateString(Delivery, 16))
     # The last calendar answer read from Graph (accepted, tentativelyAccepted, declined, none):
     # only a change is applied, so a later card answer is not overwritten by an old calendar one.
     calendar_response: Mapped[str | None] = mapped_column(String(32))
     # Who recorded the answer on the agency's behalf (the chair, after a phone call or e-mail).
     recorded_by_person_id: Mapped[str | None] = mapped_column(String(64))
     answer_note: Mapped[str | None] = mapped_column(Text)
-    answer_source: Mapped[str | None] = mapped_column(String(16))  # card | calendar | chair
+    answer_source: Mapped[AnswerSource | None] = mapped_column(StateString(AnswerSource, 16))
 
     # Agencies and people are read from the directory snapshot (storage/people.py), not joined.
     discussion: Mapped[Discussion] = relationship(back_populates="invitations", lazy="selectin")
@@ -234,13 +282,13 @@ class OutboxMessage(Base):
     purpose: Mapped[str] = mapped_column(String(64), default="message")
     target: Mapped[dict[str, Any]] = mapped_column(JSON)
     order_key: Mapped[str] = mapped_column(String(400))
-    op: Mapped[str] = mapped_column(String(16), default="send")
+    op: Mapped[OutboxOp] = mapped_column(StateString(OutboxOp, 16), default=OutboxOp.SEND)
     message_key: Mapped[str | None] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     # Set only by `outbox.enqueue` for a ChannelSafe payload: the worker sends nothing else to
     # a shared conversation (storage/targets.py).
     channel_safe: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[OutboxStatus] = mapped_column(StateString(OutboxStatus, 16), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     lease_owner: Mapped[str | None] = mapped_column(String(100))
@@ -255,7 +303,7 @@ class Escalation(Base):
     __tablename__ = "escalations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     discussion_id: Mapped[str] = mapped_column(ForeignKey("discussions.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[EscalationKind] = mapped_column(StateString(EscalationKind, 32))
     agency_id: Mapped[str | None] = mapped_column(String(64))
     # One escalation per situation: the unique key makes "sent once" hold across instances.
     dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
@@ -368,7 +416,7 @@ class Action(Base):
     agency_id: Mapped[str | None] = mapped_column(String(64))
     due: Mapped[datetime]
     purpose: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[ActionStatus] = mapped_column(StateString(ActionStatus, 16), default=ActionStatus.OPEN)
     done_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -14,12 +14,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, event, exists, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, aliased
 
 from storage.db import mark_touched
 from storage.links import case_touched
-from storage.models import ConversationRef, OutboxMessage, SentMessage, utcnow
+from storage.models import (
+    ConversationRef,
+    OutboxMessage,
+    OutboxOp,
+    OutboxStatus,
+    SentMessage,
+    utcnow,
+)
 from storage.targets import ChannelSafe, ConfidentialityError, Target
 
 
@@ -43,7 +51,7 @@ async def enqueue(
     *,
     target: dict[str, Any] | Target | None = None,
     payload: dict[str, Any] | ChannelSafe,
-    op: str = "send",
+    op: OutboxOp = OutboxOp.SEND,
     message_key: str | None = None,
     discussion_id: str | None = None,
     purpose: str = "message",
@@ -57,7 +65,7 @@ async def enqueue(
     A shared target (a channel, a group chat) takes only a `ChannelSafe` payload: anything else
     raises `ConfidentialityError`, and the caller's transaction rolls back with it.
     """
-    if op == "update":
+    if op == OutboxOp.UPDATE:
         if not message_key:
             raise ValueError("an update needs the message_key of the message it edits")
         original = await first_send(session, message_key)
@@ -84,7 +92,7 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
-    if op == "send" and message_key:
+    if op == OutboxOp.SEND and message_key:
         _first_sends(session).setdefault(message_key, FirstSend(message_key, resolved, order_key))
     mark_touched(session, discussion_id)
     return row
@@ -121,7 +129,7 @@ async def first_send(session: AsyncSession, message_key: str) -> FirstSend | Non
     row = (
         await session.execute(
             select(OutboxMessage.target, OutboxMessage.order_key)
-            .where(OutboxMessage.message_key == message_key, OutboxMessage.op == "send")
+            .where(OutboxMessage.message_key == message_key, OutboxMessage.op == OutboxOp.SEND)
             .order_by(OutboxMessage.id)
             .limit(1)
         )
@@ -140,7 +148,7 @@ async def first_sends_with_prefix(session: AsyncSession, prefix: str, *, discuss
         select(OutboxMessage.message_key, OutboxMessage.target, OutboxMessage.order_key)
         .where(
             OutboxMessage.discussion_id == discussion_id,
-            OutboxMessage.op == "send",
+            OutboxMessage.op == OutboxOp.SEND,
             OutboxMessage.message_key.like(prefix.replace("%", r"\%").replace("_", r"\_") + "%", escape="\\"),
         )
         .order_by(OutboxMessage.id)
@@ -165,14 +173,14 @@ async def claim_due(
         and_(
             earlier.order_key == OutboxMessage.order_key,
             earlier.id < OutboxMessage.id,
-            earlier.status == "pending",
+            earlier.status == OutboxStatus.PENDING,
         )
     )
     candidates = (
         await session.scalars(
             select(OutboxMessage.id)
             .where(
-                OutboxMessage.status == "pending",
+                OutboxMessage.status == OutboxStatus.PENDING,
                 OutboxMessage.next_attempt_at <= now,
                 or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
                 ~blocked,
@@ -190,7 +198,7 @@ async def claim_due(
         update(OutboxMessage)
         .where(
             OutboxMessage.id.in_(candidates),
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == OutboxStatus.PENDING,
             or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
         )
         .values(lease_owner=owner, lease_until=until)
@@ -211,7 +219,7 @@ async def renew_lease(session: AsyncSession, row_id: int, owner: str, now: datet
         update(OutboxMessage)
         .where(
             OutboxMessage.id == row_id,
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == OutboxStatus.PENDING,
             # The owner alone decides: a claim by another worker overwrites it atomically.
             OutboxMessage.lease_owner == owner,
         )
@@ -235,19 +243,15 @@ async def settle_sent(
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id)
-            .values(status="sent", sent_at=utcnow(), lease_until=None, conversation_id=conversation_id,
+            .values(status=OutboxStatus.SENT, sent_at=utcnow(), lease_until=None, conversation_id=conversation_id,
                     activity_id=activity_id, attempts=OutboxMessage.attempts + 1)  # fmt: skip
             .returning(OutboxMessage.op, OutboxMessage.message_key)
             .execution_options(synchronize_session=False)
         )
     ).first()
-    if done is None or done.op != "send" or not done.message_key or not activity_id:
+    if done is None or done.op != OutboxOp.SEND or not done.message_key or not activity_id:
         return
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     await session.execute(
         insert(SentMessage)
         .values(key=done.message_key, conversation_id=conversation_id, activity_id=activity_id, service_url=service_url)
@@ -270,7 +274,7 @@ async def settle_failed(session: AsyncSession, row_id: int, error: str) -> Outbo
     row = await session.get(OutboxMessage, row_id)
     if row is None:
         return None
-    row.status, row.last_error, row.lease_until = "failed", error[:2000], None
+    row.status, row.last_error, row.lease_until = OutboxStatus.FAILED, error[:2000], None
     row.attempts += 1
     return row
 
@@ -280,7 +284,7 @@ async def sent_times(session: AsyncSession, conversation_id: str, since: datetim
     rows = await session.scalars(
         select(OutboxMessage.sent_at).where(
             OutboxMessage.conversation_id == conversation_id,
-            OutboxMessage.status == "sent",
+            OutboxMessage.status == OutboxStatus.SENT,
             OutboxMessage.sent_at >= since,
         )
     )
@@ -302,7 +306,7 @@ async def pending_count(session: AsyncSession) -> int:
 
     return int(
         await session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING)
         )
         or 0
     )
@@ -362,13 +366,8 @@ async def save_conversation(session: AsyncSession, key: str, **fields: Any) -> N
     session.info.setdefault(_SAVED_NOW, {})[key] = (dict(values), now)
     values["updated_at"] = utcnow()
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    statement = insert(ConversationRef).values(key=key, **values)
-    statement = statement.on_conflict_do_update(index_elements=[ConversationRef.key], set_=values)
-    await session.execute(statement)
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConversationRef).values(key=key, **values)
+    await session.execute(statement.on_conflict_do_update(index_elements=[ConversationRef.key], set_=values))
 
 
 async def conversation(session: AsyncSession, key: str) -> ConversationRef | None:
@@ -382,13 +381,13 @@ async def latest_service_url(session: AsyncSession, tenant_id: str | None = None
     return await session.scalar(query)
 
 
-async def delivery_of_keys(session: AsyncSession, discussion_id: str, prefix: str) -> list[tuple[str, int]]:
+async def delivery_of_keys(session: AsyncSession, discussion_id: str, prefix: str) -> list[tuple[OutboxStatus, int]]:
     """(status, attempts) of every first send under keys starting with `prefix` (e.g. the copies
     of one invitation), by the indexed discussion id."""
     rows = await session.execute(
         select(OutboxMessage.status, OutboxMessage.attempts).where(
             OutboxMessage.discussion_id == discussion_id,
-            OutboxMessage.op == "send",
+            OutboxMessage.op == OutboxOp.SEND,
             OutboxMessage.message_key.like(f"{prefix}%"),
         )
     )
@@ -410,7 +409,7 @@ async def prune_delivered(session: AsyncSession, before: datetime, limit: int = 
 
     old = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == "sent", OutboxMessage.message_key.is_(None), OutboxMessage.sent_at < before)
+        .where(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.message_key.is_(None), OutboxMessage.sent_at < before)
         .order_by(OutboxMessage.id)
         .limit(limit)
     )

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
+from procedure.states import ActionStatus, DiscussionStatus, EscalationKind
 from storage import audit as audit_log
 from storage import people
 from storage.db import mark_touched
@@ -27,7 +28,7 @@ from storage.models import (
     Person,
 )
 
-OPEN_STATUSES = ("draft", "invited", "in_progress")
+OPEN_STATUSES = (DiscussionStatus.DRAFT, DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS)
 
 
 # Directory ---------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ async def calendar_polls_due(session: AsyncSession, now: datetime, limit: int) -
                 .where(
                     Discussion.calendar_next_poll_at <= now,
                     Discussion.meeting_event_id.is_not(None),
-                    Discussion.status.in_(("invited", "in_progress")),
+                    Discussion.status.in_((DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS)),
                 )
                 .order_by(Discussion.calendar_next_poll_at)
                 .limit(limit)
@@ -299,7 +300,7 @@ async def open_discussions_of_chair(session: AsyncSession, chair_person_id: str,
                     Discussion.chair_person_id == chair_person_id,
                     or_(
                         Discussion.status.in_(OPEN_STATUSES),
-                        and_(Discussion.status == "closed", Discussion.circulated_at.is_(None)),
+                        and_(Discussion.status == DiscussionStatus.CLOSED, Discussion.circulated_at.is_(None)),
                     ),
                 )
                 .order_by(Discussion.created_at.desc())
@@ -325,20 +326,20 @@ async def discussions_at_risk(
     from sqlalchemy import and_, or_
 
     open_or_uncirculated = or_(
-        Discussion.status.in_(("draft", "invited", "in_progress")),
-        and_(Discussion.status == "closed", Discussion.circulated_at.is_(None)),
+        Discussion.status.in_((DiscussionStatus.DRAFT, DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS)),
+        and_(Discussion.status == DiscussionStatus.CLOSED, Discussion.circulated_at.is_(None)),
     )
     risky = or_(
-        and_(Discussion.status.in_(("draft", "invited")), Discussion.convene_by <= at_risk_from),
-        and_(Discussion.status == "invited", Discussion.scheduled_for <= starts_before),
-        and_(Discussion.status == "closed", Discussion.circulated_at.is_(None), Discussion.circulate_by <= now),
+        and_(Discussion.status.in_((DiscussionStatus.DRAFT, DiscussionStatus.INVITED)), Discussion.convene_by <= at_risk_from),
+        and_(Discussion.status == DiscussionStatus.INVITED, Discussion.scheduled_for <= starts_before),
+        and_(Discussion.status == DiscussionStatus.CLOSED, Discussion.circulated_at.is_(None), Discussion.circulate_by <= now),
         Discussion.id.in_(select(Escalation.discussion_id).where(Escalation.kind.in_(
-            ("inquorate", "csc_absent", "late_withdrawal", "overdue_action", "circulation_overdue")))),
-        Discussion.id.in_(select(Action.discussion_id).where(Action.status == "open", Action.due <= now)),
+            (EscalationKind.INQUORATE, EscalationKind.CSC_ABSENT, EscalationKind.LATE_WITHDRAWAL, EscalationKind.OVERDUE_ACTION, EscalationKind.CIRCULATION_OVERDUE)))),
+        Discussion.id.in_(select(Action.discussion_id).where(Action.status == ActionStatus.OPEN, Action.due <= now)),
     )
     query = select(Discussion).where(open_or_uncirculated, risky)
     if agency_ids is not None:
-        involved = Discussion.id.in_(select(Invitation.discussion_id).where(Invitation.agency_id.in_(list(agency_ids))))
+        involved: ColumnElement[bool] = Discussion.id.in_(select(Invitation.discussion_id).where(Invitation.agency_id.in_(list(agency_ids))))
         if include_csc_chaired:
             chairs = select(Person.id).where(Person.agency_id.in_(list(agency_ids)))
             involved = or_(involved, Discussion.chair_person_id.in_(chairs))
@@ -379,7 +380,7 @@ async def overdue_action_counts(session: AsyncSession, discussion_ids: Sequence[
         return {}
     rows = await session.execute(
         select(Action.discussion_id, func.count())
-        .where(Action.discussion_id.in_(list(discussion_ids)), Action.status == "open", Action.due <= now)
+        .where(Action.discussion_id.in_(list(discussion_ids)), Action.status == ActionStatus.OPEN, Action.due <= now)
         .group_by(Action.discussion_id)
     )
     return {discussion_id: count for discussion_id, count in rows.all()}
@@ -453,7 +454,7 @@ async def review_convened_after(session: AsyncSession, d: Discussion) -> bool:
         .where(
             func.upper(Discussion.case_ref) == d.case_ref.upper(),
             Discussion.created_at > d.created_at,
-            Discussion.status != "cancelled",
+            Discussion.status != DiscussionStatus.CANCELLED,
         )
         .limit(1)
     )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from procedure.states import DiscussionStatus, InvitationStatus
 from storage.models import (
     Agency,
     Attendance,
@@ -40,7 +41,7 @@ def _in_period(start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(
         Discussion.invited_at >= start,
         Discussion.invited_at < end,
-        Discussion.status != "cancelled",
+        Discussion.status != DiscussionStatus.CANCELLED,
     )
 
 
@@ -151,7 +152,7 @@ async def referral_and_start_times(
     statement = select(Discussion.referral_received_at, Discussion.started_at).where(
         _in_period(start, end), _held()
     )
-    return [(a, b) for a, b in (await session.execute(statement)).all()]
+    return [(a, b) for a, b in (await session.execute(statement)).all() if b is not None]  # _held(): never None
 
 
 async def invitations_by_agency(session: AsyncSession, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -162,11 +163,11 @@ async def invitations_by_agency(session: AsyncSession, start: datetime, end: dat
             Invitation.agency_id.label("agency"),
             Invitation.agency_kind.label("kind"),
             func.count(Invitation.id).label("invited"),
-            _count(status == "accepted").label("accepted"),
-            _count(status == "declined").label("declined"),
-            _count(status == "withdrawn").label("withdrawn"),
+            _count(status == InvitationStatus.ACCEPTED).label("accepted"),
+            _count(status == InvitationStatus.DECLINED).label("declined"),
+            _count(status == InvitationStatus.WITHDRAWN).label("withdrawn"),
             _count(Invitation.late.is_(True)).label("late_withdrawals"),
-            _count(status.in_(("pending", "delegated"))).label("no_answer"),
+            _count(status.in_((InvitationStatus.PENDING, InvitationStatus.DELEGATED))).label("no_answer"),
         )
         .join(Discussion, Discussion.id == Invitation.discussion_id)
         .where(_in_period(start, end))

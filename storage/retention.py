@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, or_, select
+from sqlalchemy import and_, case, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from procedure.states import DiscussionStatus
 from storage import audit as audit_log
 from storage import outbox
 from storage.models import (
@@ -58,7 +59,7 @@ class Purged:
 async def expired_cases(session: AsyncSession, cutoff: datetime) -> dict[str, list[str]]:
     """Case reference -> discussion ids, for cases whose every discussion ended before `cutoff`."""
     ended = case((Discussion.closed_at.is_not(None), Discussion.closed_at),
-                 (Discussion.status == "cancelled", Discussion.created_at))  # fmt: skip
+                 (Discussion.status == DiscussionStatus.CANCELLED, Discussion.created_at))  # fmt: skip
     refs = select(Discussion.case_ref).group_by(Discussion.case_ref).having(
         func.count() == func.count(ended), func.max(ended) < cutoff
     )
@@ -111,7 +112,8 @@ async def _purge_case(session: AsyncSession, case_ref: str, ids: list[str]) -> P
     for model in _CHILDREN:
         await session.execute(delete(model).where(model.discussion_id.in_(ids)))
     # Reviews point at earlier discussions: drop the links, then the rows.
-    await session.execute(Discussion.__table__.update().where(Discussion.id.in_(ids)).values(review_of=None))
+    await session.execute(update(Discussion).where(Discussion.id.in_(ids)).values(review_of=None)
+                          .execution_options(synchronize_session=False))
     await session.execute(delete(Discussion).where(Discussion.id.in_(ids)))
     return done
 

@@ -14,6 +14,7 @@ That is enforced here, where every message passes, rather than in each flow:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 PERSONAL = "personal"
@@ -21,6 +22,12 @@ PERSONAL = "personal"
 # with "19:" (personal chats with "a:"), so an id alone is enough to recognise one.
 SHARED_TYPES = frozenset({"channel", "groupChat"})
 SHARED_ID_PREFIX = "19:"
+
+
+class TargetKind(StrEnum):
+    PERSON = "person"  # their personal chat, created when there is none
+    CONVERSATION = "conversation"  # a known conversation, with its type
+    CHANNEL = "channel"  # a new thread in a channel
 
 
 class ConfidentialityError(ValueError):
@@ -36,7 +43,7 @@ class Target:
     """An outbox target: a person (their personal chat, created when there is none), a known
     conversation (with its type), or a new thread in a channel."""
 
-    kind: str  # person | conversation | channel
+    kind: TargetKind  # a plain string from stored JSON becomes the member (__post_init__)
     conversation_id: str | None = None
     conversation_type: str | None = None  # for a conversation: personal | channel | groupChat
     channel_id: str | None = None
@@ -47,37 +54,39 @@ class Target:
     tenant_id: str | None = None
 
     def __post_init__(self) -> None:
-        if self.kind == "person" and not (self.teams_id or self.aad_object_id or self.person_id):
+        try:
+            object.__setattr__(self, "kind", TargetKind(self.kind))  # frozen: set once, here
+        except ValueError:
+            raise ValueError(f"unknown outbox target kind {self.kind!r}") from None
+        if self.kind == TargetKind.PERSON and not (self.teams_id or self.aad_object_id or self.person_id):
             raise ValueError("a person target needs a person id, a Teams id or an AAD object id")
-        if self.kind == "conversation" and not self.conversation_id:
+        if self.kind == TargetKind.CONVERSATION and not self.conversation_id:
             raise ValueError("a conversation target needs its conversation id")
-        if self.kind == "channel" and not self.channel_id:
+        if self.kind == TargetKind.CHANNEL and not self.channel_id:
             raise ValueError("a channel target needs its channel id")
-        if self.kind not in ("person", "conversation", "channel"):
-            raise ValueError(f"unknown outbox target kind {self.kind!r}")
 
     @classmethod
     def person(cls, *, person_id: str | None = None, teams_id: str | None = None, aad_object_id: str | None = None,
                service_url: str | None = None, tenant_id: str | None = None) -> Target:  # fmt: skip
-        return cls("person", person_id=person_id, teams_id=teams_id, aad_object_id=aad_object_id,
+        return cls(TargetKind.PERSON, person_id=person_id, teams_id=teams_id, aad_object_id=aad_object_id,
                    service_url=service_url, tenant_id=tenant_id)  # fmt: skip
 
     @classmethod
     def conversation(cls, conversation_id: str, conversation_type: str | None, *, service_url: str | None = None,
                      tenant_id: str | None = None) -> Target:  # fmt: skip
-        return cls("conversation", conversation_id=conversation_id, conversation_type=conversation_type,
+        return cls(TargetKind.CONVERSATION, conversation_id=conversation_id, conversation_type=conversation_type,
                    service_url=service_url, tenant_id=tenant_id)  # fmt: skip
 
     @classmethod
     def channel(cls, channel_id: str, *, service_url: str | None = None, tenant_id: str | None = None) -> Target:
-        return cls("channel", channel_id=channel_id, service_url=service_url, tenant_id=tenant_id)
+        return cls(TargetKind.CHANNEL, channel_id=channel_id, service_url=service_url, tenant_id=tenant_id)
 
     @property
     def is_shared(self) -> bool:
         """True for a channel (new thread or existing conversation) or a group chat."""
-        if self.kind == "channel":
+        if self.kind == TargetKind.CHANNEL:
             return True
-        if self.kind == "conversation":
+        if self.kind == TargetKind.CONVERSATION:
             return is_shared_conversation(self.conversation_id, self.conversation_type)
         return False
 
@@ -86,9 +95,9 @@ class Target:
 
     @property
     def order_key(self) -> str:
-        if self.kind == "conversation":
+        if self.kind == TargetKind.CONVERSATION:
             return f"conv:{self.conversation_id}"
-        if self.kind == "channel":
+        if self.kind == TargetKind.CHANNEL:
             return f"channel:{self.channel_id}"
         return f"person:{self.aad_object_id or self.person_id or self.teams_id}"
 
@@ -101,7 +110,7 @@ class Target:
             return data
         if not isinstance(data, dict):
             raise ValueError(f"not an outbox target: {data!r}")
-        fields = {k: data.get(k) for k in cls.__dataclass_fields__ if data.get(k) is not None}
+        fields: dict[str, Any] = {k: data[k] for k in cls.__dataclass_fields__ if data.get(k) is not None}
         return cls(**fields)
 
 

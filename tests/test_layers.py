@@ -17,6 +17,9 @@ ALLOWED = {
     "dialogs": {"procedure", "storage", "cards"},
     "bot": {"dialogs", "procedure", "storage", "cards", "appmanifest"},
 }
+# The one module of ours storage may import: the StrEnums of the states its columns hold
+# (procedure/states.py imports nothing, so no cycle and no rule leaks into storage).
+ALLOWED_MODULES = {"storage": {"procedure.states"}}
 SDK = ("botbuilder", "botframework")
 
 
@@ -37,7 +40,7 @@ def test_layering(package: str) -> None:
             continue
         for name in imports(path):
             top = name.split(".")[0]
-            if top in OURS and top != package:
+            if top in OURS and top != package and name not in ALLOWED_MODULES.get(package, set()):
                 assert top in ALLOWED[package], f"{path.relative_to(ROOT)} imports {name}"
             if package != "bot":
                 assert not top.startswith(SDK), f"{path.relative_to(ROOT)} imports {name}: only bot/ may"

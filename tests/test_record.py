@@ -269,9 +269,10 @@ def big_doc(entries: int, size: int) -> RecordDoc:
 
 def test_a_record_too_large_for_one_card_continues_on_numbered_cards_and_loses_nothing() -> None:
     from cards.record import RecordButton
+    from cards.verbs import Verb
 
     doc = big_doc(30, 4000)  # 30 answers of 4000 non-ASCII characters: far over 28 KB
-    cards = record_cards(doc, [RecordButton("Approve circulation", "approve_circulation", {"discussion_id": "d"})], ["Goes to: X"])
+    cards = record_cards(doc, [RecordButton("Approve circulation", Verb.APPROVE_CIRCULATION, {"discussion_id": "d"})], ["Goes to: X"])
     assert len(cards) > 3
     for n, c in enumerate(cards, 1):
         assert len(json.dumps({"type": "message", "attachments": [{"content": c}]})) < 28_000

@@ -24,6 +24,7 @@ from cards.record import (
     Section,
     record_cards,
 )
+from cards.verbs import Verb
 from dialogs.router import COMMANDS
 from procedure import CONCERNS, FLAGS, PROFESSIONAL_DIFFERENCE_STATEMENT
 
@@ -198,8 +199,8 @@ def meeting_cards() -> dict[str, dict[str, Any]]:
                                                                                   (("Rationale", "Unexplained injuries"),)),)),
                                       Section("other-children", "6. Other children"),
                                       Section("invitations", "Invitations", (Entry("Police (MASH)", "Withdrawn", flag="Late"),)))),))  # fmt: skip
-    approve = RecordButton("Approve circulation", "approve_circulation", {"discussion_id": "d-1"}, "positive")
-    download = RecordButton("Download PDF", "record_pdf", {"discussion_id": "d-1"})
+    approve = RecordButton("Approve circulation", Verb.APPROVE_CIRCULATION, {"discussion_id": "d-1"}, "positive")
+    download = RecordButton("Download PDF", Verb.RECORD_PDF, {"discussion_id": "d-1"})
     long_doc = RecordDoc("CR-1234", (Part("Initial strategy discussion", (("Case reference", "CR-1234"),),
                                           (Section("information", "4. Information", tuple(Entry(f"Agency {n}", "é" * 4000)
                                                                                           for n in range(12))),)),))  # fmt: skip
@@ -216,7 +217,7 @@ def meeting_cards() -> dict[str, dict[str, Any]]:
                                                        PROFESSIONAL_DIFFERENCE_STATEMENT, csc_absent_reported=True)),
         "agenda-first": agenda_card(AgendaView(step_index=0, **agenda)),
         "agenda-middle-error": agenda_card(AgendaView(step_index=6, error="Every decision needs its rationale.", notes=["s47: joint"],
-                                                      extra_actions=[("Add action", "agenda_add_action")], **agenda)),
+                                                      extra_actions=[("Add action", Verb.AGENDA_ADD_ACTION)], **agenda)),
         "agenda-last": agenda_card(AgendaView(step_index=14, last=True, **agenda)),
         "agenda-notice": agenda_card(AgendaView(step_index=1, notice="Not found in the directory: Zed Guest.", **agenda)),
         "action-open": action_card(ActionView("a-1", "CR-1234", "See the child alone", "Sam Social", "CSC", NOW, "Wishes", "open")),

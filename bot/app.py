@@ -26,7 +26,7 @@ from bot.handler import StrategyDiscussionBot, tenant_of
 from bot.outbox import OutboxWorker
 from bot.settings import Settings
 from dialogs.services import Services
-from procedure import load_profile
+from procedure import AGENCY_KINDS, load_profile
 from storage.db import (
     DatabaseUnavailable,
     create_engine,
@@ -248,7 +248,7 @@ def create_app(
         state = app[STATE]
         engine = create_engine(settings.database_url)
         factory = session_factory(engine)
-        directory = load_directory(settings.directory or None)
+        directory = load_directory(settings.directory or None, kinds=AGENCY_KINDS)
         async with transaction(factory) as session:
             await sync_directory(session, directory)
         svc = services or Services.build(

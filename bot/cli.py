@@ -155,8 +155,10 @@ def _package(settings, out: Path, version: str) -> int:  # type: ignore[no-untyp
 async def _purge(settings, dry_run: bool) -> int:  # type: ignore[no-untyped-def]
     import getpass
     from datetime import timedelta
+    from zoneinfo import ZoneInfo
 
     from procedure import load_profile
+    from procedure.times import fmt_when
     from storage.db import compact, create_engine, session_factory, transaction
     from storage.models import utcnow
     from storage.retention import purge
@@ -173,7 +175,8 @@ async def _purge(settings, dry_run: bool) -> int:  # type: ignore[no-untyped-def
     finally:
         await engine.dispose()
     verb = "would delete" if dry_run else "deleted"
-    print(f"retention {years} years (cases ended before {cutoff:%d %b %Y}): {verb} {len(expired)} case(s)")
+    ended = fmt_when(cutoff, "date", ZoneInfo(settings.timezone))
+    print(f"retention {years} years (cases ended before {ended}): {verb} {len(expired)} case(s)")
     for case_ref, ids in sorted(expired.items()):
         print(f"  {case_ref}: {len(ids)} discussion(s)")
     if warning:
@@ -201,17 +204,23 @@ async def _audit_verify(settings) -> int:  # type: ignore[no-untyped-def]
 
 
 def _check(settings) -> int:  # type: ignore[no-untyped-def]
-    from procedure import ProfileError, load_profile
+    from procedure import AGENCY_KINDS, ProfileError, load_profile
     from storage.directory import DirectoryError, load_directory
 
     try:
-        directory = load_directory(settings.directory or None)
+        directory = load_directory(settings.directory or None, kinds=AGENCY_KINDS)
         profile = load_profile(settings.profile or None)
     except (DirectoryError, ProfileError) as e:
         print(f"sdbot check: {e}", file=sys.stderr)
         return 1
     print(f"directory {directory.origin}: {len(directory.agencies)} agencies, {len(directory.people)} people")
     print(f"profile {profile.name}: {profile.title}")
+    if settings.timezone != profile.timezone:
+        # Deadlines are counted in the profile's zone and shown in SDBOT_TIMEZONE: a deadline
+        # "by 23:59" would read as another hour.
+        print(f"sdbot check: SDBOT_TIMEZONE is {settings.timezone} but the profile counts working days in "
+              f"{profile.timezone} (calendar.timezone): set them the same", file=sys.stderr)  # fmt: skip
+        return 1
     return 0
 
 

@@ -14,7 +14,7 @@ from bot.outbox import OutboxWorker
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from dialogs.services import Services
-from procedure import load_profile
+from procedure import AGENCY_KINDS, load_profile
 from storage.db import create_engine, session_factory
 from storage.directory import load_directory
 
@@ -24,7 +24,7 @@ log = logging.getLogger("sdbot.worker")
 async def run_worker(settings: Settings) -> int:
     engine = create_engine(settings.database_url)
     factory = session_factory(engine)
-    directory = load_directory(settings.directory or None)
+    directory = load_directory(settings.directory or None, kinds=AGENCY_KINDS)
     services = Services.build(load_profile(settings.profile or None), settings.timezone, directory.escalation_channel)
     tokens = (
         BotTokenProvider(settings.app_id, settings.app_password, settings.tenant_id, settings.app_type)

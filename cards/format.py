@@ -1,19 +1,13 @@
-"""How things read on a card: times UK style, in the datetime's own zone, whatever the process
-locale; and what people typed, shown as they typed it (never as Markdown)."""
+"""How things read on a card: times UK style (`procedure.times.fmt_when`, re-exported here for
+the cards), spans of time, and what people typed, shown as they typed it (never as Markdown)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+from procedure.times import Style, fmt_when
 
-
-def fmt_when(dt: datetime | None) -> str:
-    """'Mon 23 Nov 2026, 14:00', in `dt`'s own zone (the dialogs convert to local time)."""
-    if dt is None:
-        return "not set"
-    return f"{_DAYS[dt.weekday()]} {dt.day} {_MONTHS[dt.month - 1]} {dt.year}, {dt:%H:%M}"
+__all__ = ["Style", "escape_markdown", "fmt_duration", "fmt_when", "is_after", "starts_in", "time_left"]
 
 
 def fmt_duration(span: timedelta) -> str:

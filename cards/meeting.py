@@ -39,7 +39,7 @@ class MeetingView:
 
 
 def _clock(dt: datetime) -> str:
-    return f"{dt:%H:%M}"
+    return fmt_when(dt, "clock")
 
 
 def meeting_state_line(view: MeetingView) -> str:

@@ -28,13 +28,14 @@ from dialogs.types import CardAction, CardReply
 from procedure import (
     AGENDA,
     DECISION_TOPICS,
+    MEDICAL_DECISION_KINDS,
     PROFESSIONAL_DIFFERENCE_STATEMENT,
     input_id,
     medical_decision_allowed,
     review_reminder_at,
+    s47_initiated,
     step_values,
 )
-from procedure.quorum import HEALTH_KINDS
 from procedure.states import DiscussionStatus
 from storage import outbox, queries
 from storage.models import Action, Attendance, Contribution, Decision, Discussion, OutboxOp, Person
@@ -61,10 +62,6 @@ class Saved:
 async def chair_of(session: AsyncSession, d: Discussion, aad: str | None) -> Person | None:
     person = await queries.person_by_aad(session, aad)
     return person if person is not None and person.id == d.chair_person_id else None
-
-
-def _local(services: Services, when: datetime) -> str:
-    return f"{services.local(when):%d/%m/%Y %H:%M}"
 
 
 # Building a step's card --------------------------------------------------------------------------
@@ -119,7 +116,8 @@ async def _fields_for(session: AsyncSession, services: Services, d: Discussion, 
                                     value=saved.get(f"rationale:{topic}", current.rationale if current else ""),
                                     error=errors.get(f"rationale:{topic}")))  # fmt: skip
         if step_key == "medical":
-            health = tuple((p.id, f"{p.name}, {p.role}") for p, _ in await _invited_people(session, d, HEALTH_KINDS))
+            # Only people whose expertise counts for the decision (procedure.medical_decision_allowed).
+            health = tuple((p.id, f"{p.name}, {p.role}") for p, _ in await _invited_people(session, d, MEDICAL_DECISION_KINDS))
             consulted = next((a.person_id for a in parts["attendance"] if a.source == "consulted" and a.person_id), "")
             fields.append(FieldView("consulted", "Paediatrician or health professional consulted (if not present)",
                                     "choice", choices=health, value=saved.get("consulted", consulted or "")))  # fmt: skip
@@ -134,7 +132,7 @@ async def _fields_for(session: AsyncSession, services: Services, d: Discussion, 
             FieldView("due", "By when", "date", value=values.get("due", ""), error=errors.get("due")),
             FieldView("purpose", "For what purpose", "text", value=values.get("purpose", ""), error=errors.get("purpose")),
         ]  # fmt: skip
-        notes = [f"{a.what[:120]}: {a.owner_name}, due {_local(services, a.due)}" for a in parts["actions"]]
+        notes = [f"{a.what[:120]}: {a.owner_name}, due {services.when(a.due)}" for a in parts["actions"]]
         return fields, notes, [("Add action", Verb.AGENDA_ADD_ACTION)]
     if step_key == "information":
         notes = [f"{c.author_name} ({c.agency_id}): {c.text[:300]}" for c in parts["contributions"]
@@ -304,7 +302,7 @@ async def _save_step(session: AsyncSession, services: Services, d: Discussion, k
             next_review = parse.when(answers["next_review"], act.now, services.tz.key, "next review")
             if next_review <= act.now:
                 errors["next_review"] = "The next review must be in the future."
-            answers["next_review"] = _local(services, next_review)  # the record reads a date, not what was typed
+            answers["next_review"] = services.when(next_review, "input")  # the record reads a date, not what was typed
         except InputError as e:
             errors["next_review"] = str(e)
     if errors:
@@ -418,7 +416,7 @@ async def _save_decisions(session: AsyncSession, d: Discussion, key: str, values
         session.add(Decision(discussion_id=d.id, topic=topic, outcome=outcome, rationale=rationale,
                              recorded_by=person.id if person else "", at=act.now))  # fmt: skip
     if key == "decisions":
-        d.s47_initiated = chosen.get("s47", ("", ""))[0] in ("single", "joint")
+        d.s47_initiated = s47_initiated({topic: outcome for topic, (outcome, _) in chosen.items()})
     await session.flush()
     return Saved()
 
@@ -468,7 +466,7 @@ async def post_action(session: AsyncSession, services: Services, d: Discussion, 
         # The channel's card leaves out the purpose (typed text): the owner gets it privately.
         if owner.teams_id:
             notice = cards.notice_card(f"{d.case_ref}: an action for you", [
-                row.what, f"Purpose: {row.purpose}", f"Due {services.local(row.due):%a %d %b %H:%M}.",
+                row.what, f"Purpose: {row.purpose}", f"Due {services.when(row.due)}.",
                 f"Mark it done on the action card in {agency_name}'s channel.",
             ])  # fmt: skip
             await outbox.enqueue(session, target=person_target(owner), payload=replies.card_activity(notice),

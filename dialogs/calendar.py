@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dialogs.rsvp import Answer, apply_answer
 from dialogs.services import Services
+from procedure import CSC
 from procedure.states import AnswerSource, DiscussionStatus, InvitationStatus
 from storage import queries
 from storage.db import transaction
@@ -51,10 +52,10 @@ async def meeting_attendees(session: AsyncSession, d: Discussion) -> list[tuple[
         if agency is None:
             continue
         if agency.email:
-            if inv.agency_kind != "csc" or inv.status != InvitationStatus.ACCEPTED:
+            if inv.agency_kind != CSC or inv.status != InvitationStatus.ACCEPTED:
                 attendees.append((agency.name, agency.email))
             continue
-        if inv.agency_kind == "csc":
+        if inv.agency_kind == CSC:
             continue
         attendees.extend((p.name, p.email) for p in await queries.people_in(session, agency.id) if p.email)
     return attendees

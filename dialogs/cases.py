@@ -6,17 +6,22 @@ references, states and deadlines only: no free text, so the digest may go to a c
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
 from dialogs import replies, views
-from dialogs.escalate import at_text
 from dialogs.services import Services
 from dialogs.types import Command
-from procedure import answer_by
-from procedure.states import Delivery, DiscussionStatus, InvitationStatus
+from procedure import CSC, answer_by
+from procedure.escalation import (
+    csc_absent_at,
+    deadline_at_risk_from,
+    escalation_rule,
+    inquorate_window,
+)
+from procedure.states import Delivery, DiscussionStatus, EscalationKind, InvitationStatus
 from storage import queries
 from storage.models import Discussion
 
@@ -41,7 +46,7 @@ def risks(d: Discussion, services: Services, now: datetime, overdue_actions: int
     profile = services.profile
     q = views.quorum_of(d, services)
     # A review with no time asked for yet has no deadline (held when the chair asks).
-    at_risk_from = d.convene_by - timedelta(hours=profile.deadline_at_risk_hours) if d.convene_by else None
+    at_risk_from = deadline_at_risk_from(d.convene_by, profile) if d.convene_by else None
     if d.status in (DiscussionStatus.DRAFT, DiscussionStatus.INVITED) and at_risk_from is not None and d.convene_by is not None and now >= at_risk_from:
         on_track = d.status == DiscussionStatus.INVITED and d.scheduled_for is not None and d.scheduled_for <= d.convene_by and q.quorate
         if not on_track:
@@ -50,7 +55,7 @@ def risks(d: Discussion, services: Services, now: datetime, overdue_actions: int
         due = answer_by(d.scheduled_for, d.invited_at, profile)
         if due is not None and due <= now:
             found.append("inquorate")
-    if d.status == DiscussionStatus.INVITED and d.scheduled_for and now >= d.scheduled_for + timedelta(minutes=profile.csc_absent_minutes):
+    if d.status == DiscussionStatus.INVITED and d.scheduled_for and now >= csc_absent_at(d.scheduled_for, profile):
         found.append("csc_absent")
     if d.status == DiscussionStatus.CLOSED and d.circulated_at is None and d.circulate_by and d.circulate_by <= now:
         found.append("circulation")
@@ -61,14 +66,14 @@ def risks(d: Discussion, services: Services, now: datetime, overdue_actions: int
 
 def _next(d: Discussion, services: Services, now: datetime) -> str:
     if d.status == DiscussionStatus.DRAFT:
-        return f"hold by {at_text(services, d.convene_by)}"
+        return f"hold by {services.when(d.convene_by)}"
     if d.status == DiscussionStatus.INVITED:
         if d.scheduled_for and d.scheduled_for > now:
-            return f"starts {at_text(services, d.scheduled_for)} (hold by {at_text(services, d.convene_by)})"
-        return f"was due to start {at_text(services, d.scheduled_for)}"
+            return f"starts {services.when(d.scheduled_for)} (hold by {services.when(d.convene_by)})"
+        return f"was due to start {services.when(d.scheduled_for)}"
     if d.status == DiscussionStatus.IN_PROGRESS:
-        return f"started {at_text(services, d.started_at)}"
-    return f"circulate by {at_text(services, d.circulate_by)}"
+        return f"started {services.when(d.started_at)}"
+    return f"circulate by {services.when(d.circulate_by)}"
 
 
 def _missing(d: Discussion, services: Services) -> list[str]:
@@ -111,8 +116,9 @@ async def at_risk(session: AsyncSession, services: Services, now: datetime, agen
     """Discussions at risk (the SQL narrows, the rules decide), newest first."""
     profile = services.profile
     found = await queries.discussions_at_risk(
-        session, now, at_risk_from=now + timedelta(hours=profile.deadline_at_risk_hours),
-        starts_before=now + timedelta(hours=profile.inquorate_warning_hours), agency_ids=agency_ids,
+        # Deadlines at risk by now are those up to the warning span ahead (`deadline_at_risk_from`).
+        session, now, at_risk_from=now - escalation_rule(EscalationKind.DEADLINE_AT_RISK, profile).offset,
+        starts_before=now + inquorate_window(profile), agency_ids=agency_ids,
         include_csc_chaired=include_csc_chaired, limit=limit,
     )  # fmt: skip
     overdue = await queries.overdue_action_counts(session, [d.id for d in found], now)
@@ -143,7 +149,7 @@ async def cases_command(session: AsyncSession, services: Services, cmd: Command,
     agencies = await queries.agencies_with_duty_manager(session, person.id)
     if agencies:
         found = await at_risk(session, services, cmd.now, [a.id for a in agencies],
-                              any(a.kind == "csc" for a in agencies), limit + 1)  # fmt: skip
+                              any(a.kind == CSC for a in agencies), limit + 1)  # fmt: skip
         names = ", ".join(a.name for a in agencies)
         await replies.card(session, cmd.where, cards.cases_card(cards.CasesView(
             title="Cases at risk", subtitle=f"Discussions {names} is involved in that need a duty manager.",
@@ -169,7 +175,7 @@ async def digest_card(session: AsyncSession, services: Services, now: datetime) 
             by_risk[key].append(d.case_ref)
     cases_at_risk = len({d.case_ref for d, _ in found})
     view = cards.DigestView(
-        title=f"Daily digest {services.local(now):%a %d %b}: {cases_at_risk} case(s) at risk",
+        title=f"Daily digest {services.when(now, 'date')}: {cases_at_risk} case(s) at risk",
         at_risk=[(RISKS[key], refs) for key, refs in by_risk.items()],
         limit_note=f"Only the newest {DIGEST_LIMIT} are counted." if len(found) >= DIGEST_LIMIT else None,
         any_at_risk=bool(found),

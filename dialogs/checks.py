@@ -7,7 +7,7 @@ Who is told follows PROCEDURE sections 4 and 7 (rules named in `procedure.escala
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,10 +18,17 @@ from dialogs.meeting import send_meeting_cards_at_start_time
 from dialogs.services import Services
 from dialogs.targets import chair_target, channel_target, person_target
 from dialogs.views import quorum_of
-from procedure import answer_by, disagreement_resolve_by, ladder
+from procedure import answer_by, disagreement_resolve_by
+from procedure.escalation import (
+    action_reminder_ahead,
+    action_reminder_at,
+    disagreement_rung,
+    escalation_rule,
+    inquorate_window,
+)
 from procedure.states import ActionStatus, DiscussionStatus, EscalationKind, InvitationStatus
 from storage import due, outbox, queries
-from storage.models import Discussion, Person
+from storage.models import Discussion
 
 
 class Check(Protocol):
@@ -41,14 +48,9 @@ class DeadlineAtRisk:
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
                          discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
-        window = timedelta(hours=services.profile.deadline_at_risk_hours)
-        return await due.deadline_at_risk(session, now, window, self.duty_after(services), discussion_ids)
-
-    @staticmethod
-    def duty_after(services: Services) -> timedelta:
-        # The ladder (procedure.escalation) says when the duty manager is told after the chair.
-        return timedelta(minutes=next(r.after_minutes for r in ladder(EscalationKind.DEADLINE_AT_RISK, services.profile)
-                                      if r.who == "duty_manager"))  # fmt: skip
+        rule = escalation_rule(EscalationKind.DEADLINE_AT_RISK, services.profile)
+        chair, duty = rule.rungs
+        return await due.deadline_at_risk(session, now, -rule.offset, duty.after, discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
         d = await queries.discussion(session, discussion_id)
@@ -60,29 +62,27 @@ class DeadlineAtRisk:
         if d.scheduled_for is None:
             problems.append("no start time is set")
         elif d.scheduled_for > d.convene_by:
-            problems.append(f"it is set for {escalate.at_text(services, d.scheduled_for)}, after the deadline")
+            problems.append(f"it is set for {services.when(d.scheduled_for)}, after the deadline")
         q = quorum_of(d, services)
         if not q.quorate:
             problems.append("not quorate yet: missing " + ", ".join(q.missing))
         if not problems:
             return 0
-        what = (f"The strategy discussion must be held by {escalate.at_text(services, d.convene_by)} "
+        what = (f"The strategy discussion must be held by {services.when(d.convene_by)} "
                 f"({d.convene_by_rule}), but " + "; ".join(problems) + ".")  # fmt: skip
         raised = 0
-        chair = await queries.person(session, d.chair_person_id)
+        rule = escalation_rule(EscalationKind.DEADLINE_AT_RISK, services.profile)
+        chair, duty = rule.rungs  # the chair first, the CSC duty manager later
         raised += await escalate.raise_escalation(
-            session, services, d, EscalationKind.DEADLINE_AT_RISK, dedupe_key=f"deadline_at_risk:{d.id}:chair",
-            notify=[chair] if chair else [], what_is_wrong=what, tell_chair=False,
+            session, services, d, EscalationKind.DEADLINE_AT_RISK, chair, dedupe_key=f"deadline_at_risk:{d.id}:chair",
+            notify=await escalate.recipients(session, d, chair.notify), what_is_wrong=what,
             what_to_do="Chair: send the invitations, set a time before the deadline, and chase the missing agencies.",
             now=now,
         )  # fmt: skip
-        # The ladder (procedure.escalation) says when the duty manager is told after the chair.
-        window = timedelta(hours=services.profile.deadline_at_risk_hours)
-        if now >= d.convene_by - window + self.duty_after(services):
-            duty = await escalate.csc_duty_manager(session, d)
+        if now >= rule.rung_due(d.convene_by, duty):
             raised += await escalate.raise_escalation(
-                session, services, d, EscalationKind.DEADLINE_AT_RISK, dedupe_key=f"deadline_at_risk:{d.id}:duty",
-                notify=[duty] if duty else [], what_is_wrong=what,
+                session, services, d, EscalationKind.DEADLINE_AT_RISK, duty, dedupe_key=f"deadline_at_risk:{d.id}:duty",
+                notify=await escalate.recipients(session, d, duty.notify), what_is_wrong=what,
                 what_to_do="CSC duty manager: make sure the discussion is held in time, or record why not.",
                 now=now,
             )  # fmt: skip
@@ -103,7 +103,7 @@ class Inquorate:
                          discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
         # Only discussions starting within the warning window can be due (due_at is never earlier).
         soon = await due.invited_starting_between(
-            session, now, now + timedelta(hours=services.profile.inquorate_warning_hours), discussion_ids
+            session, now, now + inquorate_window(services.profile), discussion_ids
         )
         return [d.id for d in soon if (at := self.due_at(d, services)) is not None and at <= now]
 
@@ -112,20 +112,21 @@ class Inquorate:
         if d is None or d.status != DiscussionStatus.INVITED or quorum_of(d, services).quorate:
             return 0
         raised = 0
+        [rung] = escalation_rule(EscalationKind.INQUORATE, services.profile).rungs
         for inv in d.invitations:
             if inv.agency_kind not in services.profile.statutory_kinds or inv.status == InvitationStatus.ACCEPTED:
                 continue
             if any(i.agency_kind == inv.agency_kind and i.status == InvitationStatus.ACCEPTED for i in d.invitations):
                 continue
             agency = await queries.agency(session, inv.agency_id)
-            lead = await queries.person(session, agency.lead_person_id if agency else None)
+            notify = await escalate.recipients(session, d, rung.notify, agency=agency)
             name = agency.name if agency else inv.agency_kind
             raised += await escalate.raise_escalation(
-                session, services, d, EscalationKind.INQUORATE, dedupe_key=f"inquorate:{d.id}:{inv.id}",
-                notify=[lead] if lead else [], agency_id=inv.agency_id,
+                session, services, d, EscalationKind.INQUORATE, rung, dedupe_key=f"inquorate:{d.id}:{inv.id}",
+                notify=notify, agency_id=inv.agency_id,
                 what_is_wrong=f"{name} has not confirmed attendance ({inv.status}) for the discussion at "
-                              f"{escalate.at_text(services, d.scheduled_for)}: without it the discussion is inquorate.",
-                what_to_do=f"{lead.name if lead else 'Agency lead'}: confirm someone who can decide for {name} "
+                              f"{services.when(d.scheduled_for)}: without it the discussion is inquorate.",
+                what_to_do=f"{escalate.names(notify, 'Agency lead')}: confirm someone who can decide for {name} "
                            "will attend (Accept on the invitation), or tell the chair.",
                 now=now,
             )  # fmt: skip
@@ -140,7 +141,7 @@ class CscAbsent:
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
                          discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
-        grace = timedelta(minutes=services.profile.csc_absent_minutes)
+        grace = escalation_rule(EscalationKind.CSC_ABSENT, services.profile).offset  # after the start
         return await due.csc_absent(session, now - grace, discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, discussion_id: str, now: datetime) -> int:
@@ -157,9 +158,10 @@ class NoResponse:
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
                          discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
+        rule = escalation_rule(EscalationKind.NO_RESPONSE, services.profile)
+        reminder, lead = rule.rungs
         return await due.unanswered_invitations(
-            session, now, timedelta(minutes=services.profile.rsvp_reminder_minutes),
-            timedelta(minutes=services.profile.rsvp_escalate_minutes), discussion_ids,
+            session, now, rule.offset + reminder.after, rule.offset + lead.after, discussion_ids,
         )  # fmt: skip
 
     async def run(self, session: AsyncSession, services: Services, invitation_id: str, now: datetime) -> int:
@@ -172,24 +174,24 @@ class NoResponse:
         agency = await queries.agency(session, inv.agency_id)
         if agency is None:
             return 0
-        people = [p for p in await queries.people_in(session, agency.id) if p.teams_id]
-        if inv.delegated_to_person_id:
-            people = [p for p in people if p.id == inv.delegated_to_person_id] or people
+        rule = escalation_rule(EscalationKind.NO_RESPONSE, services.profile)
+        reminder, lead_rung = rule.rungs  # the agency in its own channel, then its lead
+        people = await escalate.recipients(session, d, reminder.notify, agency=agency,
+                                           delegate_id=inv.delegated_to_person_id)  # fmt: skip
         what = (f"{agency.name} has not answered the invitation to the strategy discussion for {d.case_ref} "
-                f"at {escalate.at_text(services, d.scheduled_for)} (sent {escalate.at_text(services, inv.sent_at)}).")  # fmt: skip
+                f"at {services.when(d.scheduled_for)} (sent {services.when(inv.sent_at)}).")  # fmt: skip
         raised = int(await escalate.raise_escalation(
-            session, services, d, EscalationKind.NO_RESPONSE, dedupe_key=f"no_response:{inv.id}:agency",
-            notify=people, agency_id=agency.id, what_is_wrong=what, tell_chair=False,
-            agency_channel=agency.channel_id, to_escalation_channel=False,
+            session, services, d, EscalationKind.NO_RESPONSE, reminder, dedupe_key=f"no_response:{inv.id}:agency",
+            notify=people, agency_id=agency.id, what_is_wrong=what, agency_channel=agency.channel_id,
             what_to_do="Please answer the invitation card: Accept, Decline with a reason, or Delegate.",
             now=now,
         ))  # fmt: skip
-        if now >= inv.sent_at + timedelta(minutes=services.profile.rsvp_escalate_minutes):
-            lead = await queries.person(session, agency.lead_person_id)
+        if now >= rule.rung_due(inv.sent_at, lead_rung):
+            leads = await escalate.recipients(session, d, lead_rung.notify, agency=agency)
             raised += await escalate.raise_escalation(
-                session, services, d, EscalationKind.NO_RESPONSE, dedupe_key=f"no_response:{inv.id}:lead",
-                notify=[lead] if lead else [], agency_id=agency.id, what_is_wrong=what,
-                what_to_do=f"{lead.name if lead else 'Agency lead'}: make sure someone who can decide for "
+                session, services, d, EscalationKind.NO_RESPONSE, lead_rung, dedupe_key=f"no_response:{inv.id}:lead",
+                notify=leads, agency_id=agency.id, what_is_wrong=what,
+                what_to_do=f"{escalate.names(leads, 'Agency lead')}: make sure someone who can decide for "
                            f"{agency.name} answers now.",
                 now=now,
             )  # fmt: skip
@@ -223,7 +225,7 @@ class ActionsDue:
 
     async def candidates(self, session: AsyncSession, services: Services, now: datetime,
                          discussion_ids: Sequence[str] | None = None) -> list[str]:  # fmt: skip
-        return await due.actions_due(session, now, timedelta(hours=services.profile.action_reminder_hours), discussion_ids)
+        return await due.actions_due(session, now, action_reminder_ahead(services.profile), discussion_ids)
 
     async def run(self, session: AsyncSession, services: Services, action_id: str, now: datetime) -> int:
 
@@ -235,20 +237,20 @@ class ActionsDue:
         if d is None:
             return 0
         if now < row.due:
-            if row.reminded_at is None and owner is not None and owner.teams_id:
+            if now >= action_reminder_at(row.due, services.profile) and row.reminded_at is None and owner is not None and owner.teams_id:
                 row.reminded_at = now
-                notice = cards.notice_card(f"{d.case_ref}: action due {escalate.at_text(services, row.due)}",
+                notice = cards.notice_card(f"{d.case_ref}: action due {services.when(row.due)}",
                                            [row.what[:300], "Mark it done on the action card when it is."], style="warning")  # fmt: skip
                 await outbox.enqueue(session, target=person_target(owner), payload=replies.card_activity(notice),
                                      discussion_id=d.id, purpose="action_reminder")  # fmt: skip
                 return 1
             return 0
-        chair = await queries.person(session, d.chair_person_id)
-        notify = [p for p in (chair, owner) if p is not None]
+        [rung] = escalation_rule(EscalationKind.OVERDUE_ACTION, services.profile).rungs
+        notify = await escalate.recipients(session, d, rung.notify, owner=owner)
         return int(await escalate.raise_escalation(
-            session, services, d, EscalationKind.OVERDUE_ACTION, dedupe_key=f"overdue_action:{row.id}", notify=notify,
-            agency_id=row.agency_id, tell_chair=False,
-            what_is_wrong=f"The action '{row.what[:200]}' for {row.owner_name} was due {escalate.at_text(services, row.due)} "
+            session, services, d, EscalationKind.OVERDUE_ACTION, rung, dedupe_key=f"overdue_action:{row.id}", notify=notify,
+            agency_id=row.agency_id,
+            what_is_wrong=f"The action '{row.what[:200]}' for {row.owner_name} was due {services.when(row.due)} "
                           "and is not marked done.",
             what_to_do="Owner: do it or tell the chair what stops you. Chair: follow it up (GM: follow up actions).",
             now=now,
@@ -268,12 +270,11 @@ class CirculationOverdue:
         d = await queries.discussion(session, discussion_id)
         if d is None or d.circulated_at is not None:
             return 0
-        chair = await queries.person(session, d.chair_person_id)
-        duty = await escalate.csc_duty_manager(session, d)
+        [rung] = escalation_rule(EscalationKind.CIRCULATION_OVERDUE, services.profile).rungs
         return int(await escalate.raise_escalation(
-            session, services, d, EscalationKind.CIRCULATION_OVERDUE, dedupe_key=f"circulation_overdue:{d.id}",
-            notify=[p for p in (chair, duty) if p is not None], tell_chair=False,
-            what_is_wrong=f"The record of {d.case_ref} had to be circulated by {escalate.at_text(services, d.circulate_by)} "
+            session, services, d, EscalationKind.CIRCULATION_OVERDUE, rung, dedupe_key=f"circulation_overdue:{d.id}",
+            notify=await escalate.recipients(session, d, rung.notify),
+            what_is_wrong=f"The record of {d.case_ref} had to be circulated by {services.when(d.circulate_by)} "
                           "and has not been.",
             what_to_do="Chair: press Approve circulation on the record card (type 'close "
                        f"{d.case_ref}' to see it again).",
@@ -300,23 +301,14 @@ class DisagreementsDue:
             return 0
         stages = services.profile.disagreement_stages
         next_index = min(g.stage_index + 1, len(stages) - 1)
-        notify: list[Person] = []
-        chair = await queries.person(session, d.chair_person_id)
-        chair_agency = await queries.agency(session, chair.agency_id if chair else None)
-        their_agency = await queries.agency(session, g.agency_id)
-        for agency in (chair_agency, their_agency):
-            if agency is None:
-                continue
-            # Line managers (agency leads) at stage 2; the duty/senior managers after that.
-            who = agency.lead_person_id if next_index <= 1 else (agency.duty_manager_person_id or agency.lead_person_id)
-            person = await queries.person(session, who)
-            if person is not None and person not in notify:
-                notify.append(person)
+        # Line managers at stage 2, senior managers after (procedure.disagreement_rung).
+        rung = disagreement_rung(next_index)
+        notify = await escalate.recipients(session, d, rung.notify, agency=await queries.agency(session, g.agency_id))
         raised = await escalate.raise_escalation(
-            session, services, d, EscalationKind.DISAGREEMENT, dedupe_key=f"disagreement:{g.id}:{next_index}",
+            session, services, d, EscalationKind.DISAGREEMENT, rung, dedupe_key=f"disagreement:{g.id}:{next_index}",
             notify=notify, agency_id=g.agency_id,
             what_is_wrong=f"A professional disagreement raised by {g.raised_by_name} was not resolved at "
-                          f"{stages[g.stage_index]} level by {escalate.at_text(services, g.resolve_by)}.",
+                          f"{stages[g.stage_index]} level by {services.when(g.resolve_by)}.",
             what_to_do=f"Now for the {stages[next_index]} level: resolve it and tell the chair, who records it.",
             private_detail=f"What it is about: {g.about[:1000]}",  # to those who must resolve it, privately
             now=now,
@@ -349,7 +341,7 @@ class ReviewReminders:
         planned = isinstance(d.agenda.get("contingency"), dict) and d.agenda["contingency"].get("next_review")
         why = ("The discussion planned its next review (agenda step 15)." if planned else
                "The child is looked after and allegations are ongoing: review at regular intervals (SX 6.6).")  # fmt: skip
-        notice = cards.notice_card(f"{d.case_ref}: review strategy discussion due {escalate.at_text(services, d.next_review_at)}",
+        notice = cards.notice_card(f"{d.case_ref}: review strategy discussion due {services.when(d.next_review_at)}",
                                    [why, f"Type 'review {d.case_ref} at WHEN' to convene it."], style="warning")  # fmt: skip
         await outbox.enqueue(session, target=target, payload=replies.card_activity(notice), discussion_id=d.id,
                              purpose="review_due")  # fmt: skip

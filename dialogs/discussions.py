@@ -13,7 +13,7 @@ from dialogs import replies, views
 from dialogs.parse import ConveneRequest
 from dialogs.services import Services
 from dialogs.types import Actor, Where
-from procedure import REVIEW_RULE, Deadline, convene_by, invitees
+from procedure import REVIEW_RULE, Deadline, convene_by, convening_confirms, invitees
 from procedure.states import DiscussionStatus, InvitationStatus
 from storage import queries
 from storage.models import Discussion, Invitation, Person
@@ -95,9 +95,7 @@ async def create_discussion(
             reason=req.reason,
             source=req.source,
         )
-        if req.kind == "csc" and chair.agency_id == inv.agency_id and not services.profile.chair_and_social_worker_both_required:
-            # The chair is the CSC manager (SX 6.6): convening confirms CSC's attendance. Where the
-            # profile needs the social worker too (GM), CSC is invited and must answer like the rest.
+        if convening_confirms(req.kind, services.profile) and chair.agency_id == inv.agency_id:
             inv.status, inv.person_id, inv.responded_at = InvitationStatus.ACCEPTED, chair.id, now
         d.invitations.append(inv)
     await session.flush()

@@ -15,12 +15,71 @@ import cards
 from dialogs import replies
 from dialogs.services import Services
 from dialogs.targets import chair_target, channel_target, person_target
-from procedure import ESCALATION_KINDS
+from procedure import ESCALATION_KINDS, ladder
+from procedure.escalation import (
+    ACTION_OWNER,
+    AGENCY,
+    AGENCY_CHANNEL,
+    AGENCY_LEAD,
+    AGENCY_SENIOR,
+    CHAIR,
+    CSC_DUTY_MANAGER,
+    CSC_LEAD,
+    CSC_SENIOR,
+    ESCALATION_CHANNEL,
+    Rung,
+)
 from procedure.states import EscalationKind
 from storage import outbox, queries
-from storage.models import Discussion, Escalation, Invitation, Person
+from storage.models import Agency, Discussion, Escalation, Invitation, Person
 
 log = logging.getLogger("sdbot.escalate")
+
+
+async def recipients(
+    session: AsyncSession,
+    d: Discussion,
+    roles: tuple[str, ...],
+    *,
+    agency: Agency | None = None,
+    owner: Person | None = None,
+    delegate_id: str | None = None,
+) -> list[Person]:
+    """The people a rung's roles (`procedure.escalation`) name, in order, each once. `agency`
+    is the agency concerned; the chair's agency is CSC's."""
+    chair = await queries.person(session, d.chair_person_id)
+    csc = await queries.agency(session, chair.agency_id if chair else None)
+    found: list[Person | None] = []
+    for role in roles:
+        if role == CHAIR:
+            found.append(chair)
+        elif role == ACTION_OWNER:
+            found.append(owner)
+        elif role in (CSC_DUTY_MANAGER, CSC_LEAD, CSC_SENIOR):
+            found.append(await _manager(session, csc, role))
+        elif role in (AGENCY_LEAD, AGENCY_SENIOR):
+            found.append(await _manager(session, agency, role))
+        elif role == AGENCY and agency is not None:
+            people = [p for p in await queries.people_in(session, agency.id) if p.teams_id]
+            found.extend([p for p in people if p.id == delegate_id] or people)
+        elif role != AGENCY:
+            raise ValueError(f"unknown escalation role {role!r}")
+    out: dict[str, Person] = {}
+    for person in found:
+        if person is not None:
+            out.setdefault(person.id, person)
+    return list(out.values())
+
+
+async def _manager(session: AsyncSession, agency: Agency | None, role: str) -> Person | None:
+    if agency is None:
+        return None
+    if role in (CSC_LEAD, AGENCY_LEAD):
+        return await queries.person(session, agency.lead_person_id)
+    if role == CSC_DUTY_MANAGER:
+        return await queries.person(session, agency.duty_manager_person_id)
+    # A senior manager: the duty manager, else the lead (DESIGN: disagreements past stage 2).
+    return await queries.person(session, agency.duty_manager_person_id or agency.lead_person_id)
 
 
 async def raise_escalation(
@@ -28,6 +87,7 @@ async def raise_escalation(
     services: Services,
     d: Discussion,
     kind: str,
+    rung: Rung,
     *,
     dedupe_key: str,
     notify: list[Person],
@@ -35,17 +95,20 @@ async def raise_escalation(
     what_to_do: str,
     now: datetime,
     agency_id: str | None = None,
-    tell_chair: bool = True,
     agency_channel: str | None = None,
-    to_escalation_channel: bool = True,
     chair_detail: str | None = None,
     private_detail: str | None = None,
 ) -> bool:
     """Record and send one escalation; False when it was raised before (by anyone).
 
-    The ping (in a channel) says what is wrong in the bot's words; anything typed that the
-    chair (`chair_detail`) or the people notified (`private_detail`) need goes to their
-    personal chats only."""
+    `notify` are the rung's people (`recipients`); the rung says whether the chair also gets a
+    notice and where the ping goes. The ping (in a channel) says what is wrong in the bot's
+    words; anything typed that the chair (`chair_detail`) or the people notified
+    (`private_detail`) need goes to their personal chats only."""
+    tell_chair = rung.tell_chair
+    to_escalation_channel = rung.channel == ESCALATION_CHANNEL
+    if rung.channel != AGENCY_CHANNEL:
+        agency_channel = None
     if await queries.escalation_exists(session, dedupe_key):
         return False
     notified = [{"name": p.name, "role": p.role, "person_id": p.id} for p in notify]
@@ -87,7 +150,7 @@ async def raise_escalation(
             told = ", ".join(f"{p.name} ({p.role})" for p in notify) or "nobody could be reached"
             notice = cards.notice_card(
                 f"{d.case_ref}: {label}",
-                [what_is_wrong, chair_detail or "", f"Notified: {told}, {services.local(now):%H:%M on %a %d %b}.",
+                [what_is_wrong, chair_detail or "", f"Notified: {told}, {services.when(now)}.",
                  what_to_do],
                 style="attention",
             )
@@ -104,42 +167,38 @@ async def late_withdrawal(
 ) -> None:
     """SX 6.6 'Inquorate Strategy Discussion': the CSC lead escalates to the absent agency's lead."""
     agency = await queries.agency(session, inv.agency_id)
-    lead = await queries.person(session, agency.lead_person_id if agency else None)
-    starts = services.local(d.scheduled_for).strftime("%H:%M on %a %d %b") if d.scheduled_for else "soon"
+    [rung] = ladder(EscalationKind.LATE_WITHDRAWAL, services.profile)
+    notify = await recipients(session, d, rung.notify, agency=agency)
+    starts = services.when(d.scheduled_for) if d.scheduled_for else "soon"
     name = agency.name if agency else inv.agency_kind
     await raise_escalation(
-        session, services, d, EscalationKind.LATE_WITHDRAWAL,
+        session, services, d, EscalationKind.LATE_WITHDRAWAL, rung,
         dedupe_key=f"late_withdrawal:{inv.id}:{now.isoformat()}",
-        notify=[lead] if lead else [],
+        notify=notify,
         what_is_wrong=f"{name} withdrew late from the strategy discussion starting {starts} ({by_name}).",
         # Free text stays out of channels (PROCEDURE 8): the reason goes to the chair only.
         chair_detail=f"Reason given: {inv.answer_reason or 'none'}",
-        what_to_do=f"{lead.name if lead else 'Agency lead'}: please send a replacement who can decide for "
+        what_to_do=f"{names(notify, 'Agency lead')}: please send a replacement who can decide for "
                    f"{name}, or tell the chair at once. The time you were told is recorded.",
         now=now, agency_id=inv.agency_id,
     )  # fmt: skip
 
 
-async def csc_duty_manager(session: AsyncSession, d: Discussion) -> Person | None:
-    chair = await queries.person(session, d.chair_person_id)
-    agency = await queries.agency(session, chair.agency_id if chair else None)
-    return await queries.person(session, agency.duty_manager_person_id if agency else None)
-
-
-def at_text(services: Services, when: datetime | None) -> str:
-    return services.local(when).strftime("%H:%M on %a %d %b") if when else "not set"
+def names(people: list[Person], nobody: str) -> str:
+    return ", ".join(p.name for p in people) or nobody
 
 
 async def csc_absent(session: AsyncSession, services: Services, d: Discussion, now: datetime,
                      reported_by: Person | None) -> bool:  # fmt: skip
-    duty = await csc_duty_manager(session, d)
+    [rung] = ladder(EscalationKind.CSC_ABSENT, services.profile)
+    notify = await recipients(session, d, rung.notify)
     who = f"{reported_by.name} ({reported_by.role}) reports that" if reported_by else "The bot reports that"
     return await raise_escalation(
-        session, services, d, EscalationKind.CSC_ABSENT, dedupe_key=f"csc_absent:{d.id}",
-        notify=[duty] if duty else [],
+        session, services, d, EscalationKind.CSC_ABSENT, rung, dedupe_key=f"csc_absent:{d.id}",
+        notify=notify,
         what_is_wrong=f"{who} children's social care has not started the strategy discussion due at "
-                      f"{at_text(services, d.scheduled_for)}.",
-        what_to_do=f"{duty.name if duty else 'CSC duty manager'}: find a chair now, or rearrange with the "
+                      f"{services.when(d.scheduled_for)}.",
+        what_to_do=f"{names(notify, 'CSC duty manager')}: find a chair now, or rearrange with the "
                    "police and health and tell them.",
         now=now,
     )  # fmt: skip

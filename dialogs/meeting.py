@@ -21,7 +21,12 @@ from dialogs.services import Services
 from dialogs.targets import chair_target, person_target
 from dialogs.types import CardAction, CardReply, Command
 from dialogs.views import quorum_of_kinds
-from procedure import PROFESSIONAL_DIFFERENCE_STATEMENT, disagreement_resolve_by
+from procedure import (
+    CSC,
+    PROFESSIONAL_DIFFERENCE_STATEMENT,
+    REPORTS_CSC_ABSENT,
+    disagreement_resolve_by,
+)
 from procedure.states import DiscussionStatus, InvitationStatus
 from storage import outbox, queries
 from storage.models import Attendance, Contribution, Disagreement, Discussion, OutboxOp, Person
@@ -99,7 +104,7 @@ async def meeting_view(session: AsyncSession, services: Services, d: Discussion,
         meeting_url=d.meeting_url, chair_name=chair.name if chair else "the chair",
         state=MeetingState.CLOSED if d.status == DiscussionStatus.CLOSED
         else MeetingState.STARTED if d.started_at is not None else MeetingState.WAITING,
-        may_report_csc_absent=agency_kind in ("police", "health"),
+        may_report_csc_absent=agency_kind in REPORTS_CSC_ABSENT,
         difference_statement=PROFESSIONAL_DIFFERENCE_STATEMENT, csc_absent_reported=reported,
         started_at=services.local(d.started_at) if d.started_at else None,
         closed_at=services.local(d.closed_at) if d.closed_at else None,
@@ -122,7 +127,7 @@ async def refresh_meeting_cards(session: AsyncSession, services: Services, d: Di
 async def _send_meeting_cards(session: AsyncSession, services: Services, d: Discussion) -> None:
     """The meeting card to everyone who accepted (personal chat: it can carry information)."""
     for inv in d.invitations:
-        if inv.status != InvitationStatus.ACCEPTED or inv.agency_kind == "csc":
+        if inv.status != InvitationStatus.ACCEPTED or inv.agency_kind == CSC:
             continue
         person = await queries.person(session, inv.person_id or inv.delegated_to_person_id)
         agency = await queries.agency(session, inv.agency_id)
@@ -195,7 +200,7 @@ async def disagree(session: AsyncSession, services: Services, act: CardAction) -
     return CardReply(card=cards.notice_card(
         f"{d.case_ref}: disagreement registered",
         [f"The chair has been told. It must be resolved at {services.profile.disagreement_stages[0]} level by "
-         f"{services.local(deadline.at):%a %d %b %H:%M}, or it goes to the next level."], style="good"))  # fmt: skip
+         f"{services.when(deadline.at)}, or it goes to the next level."], style="good"))  # fmt: skip
 
 
 def disagreement_card(case_ref: str, row: Disagreement, person: Person | None, services: Services) -> dict[str, Any]:
@@ -207,9 +212,9 @@ def disagreement_card(case_ref: str, row: Disagreement, person: Person | None, s
     body = [text(f"{case_ref}: professional disagreement", weight="Bolder", size="Medium"),
             text(f"{who} disagrees: {row.about[:500]}")]  # fmt: skip
     if row.resolved_at:
-        body.append(text(f"Resolved {services.local(row.resolved_at):%a %d %b %H:%M}: {row.resolution}", color="Good"))
+        body.append(text(f"Resolved {services.when(row.resolved_at)}: {row.resolution}", color="Good"))
         return card(body)
-    body.append(text(f"Stage: {stage}. Resolve by {services.local(row.resolve_by):%a %d %b %H:%M}, or it goes to "
+    body.append(text(f"Stage: {stage}. Resolve by {services.when(row.resolve_by)}, or it goes to "
                      "the next level (SX 7.2).", color="Warning"))  # fmt: skip
     return card(body, [show_card("Record resolution", [
         {"type": "Input.Text", "id": "resolution", "label": "How was it resolved?", "isMultiline": True,
@@ -240,7 +245,7 @@ async def csc_not_present(session: AsyncSession, services: Services, act: CardAc
     if refusal or d is None or person is None:
         return refusal or CardReply()
     agency = await queries.agency(session, person.agency_id)
-    if agency is None or agency.kind not in ("police", "health"):
+    if agency is None or agency.kind not in REPORTS_CSC_ABSENT:
         return CardReply(card=cards.error_card("For the police and health", "Only the police or health attendee reports CSC absence."))
     if d.status == DiscussionStatus.INVITED:
         await escalate.csc_absent(session, services, d, act.now, reported_by=person)

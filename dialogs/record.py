@@ -27,14 +27,18 @@ from storage import outbox, queries
 from storage.models import Discussion, OutboxOp, Person
 
 
-async def recipients(session: AsyncSession, d: Discussion) -> list[Person]:
-    """Every participant and invitee, including the GP (SX 6.6 'Recording'); people, not
-    channels: the record carries the information shared (PROCEDURE 8)."""
+async def recipients(session: AsyncSession, services: Services, d: Discussion) -> list[Person]:
+    """The chair and the invited agencies (need to know, PROCEDURE 8; the people `access.may_see`
+    lets see it): each invitation's person (or delegate, else the agency's lead) and whoever of
+    an invited agency attended; and the people of the agency kinds the profile names
+    (`record.also_to`: the GP, SX 6.6 Recording). People, not channels: the record carries the
+    information shared."""
     chosen: dict[str, Person] = {}
+    invited = {inv.agency_id for inv in d.invitations if inv.agency_id}
     parts = await queries.record_parts(session, d.id)
     for a in parts["attendance"]:
         person = await queries.person(session, a.person_id)
-        if person is not None:
+        if person is not None and person.agency_id in invited:
             chosen[person.id] = person
     for inv in d.invitations:
         person = await queries.person(session, inv.person_id or inv.delegated_to_person_id)
@@ -43,9 +47,10 @@ async def recipients(session: AsyncSession, d: Discussion) -> list[Person]:
             person = await queries.person(session, agency.lead_person_id if agency else None)
         if person is not None:
             chosen[person.id] = person
-    for gp_agency in await queries.agencies_of_kind(session, "gp"):
-        for person in await queries.people_in(session, gp_agency.id):
-            chosen[person.id] = person
+    for kind in services.profile.record_also_to:
+        for agency in await queries.agencies_of_kind(session, kind):
+            for person in await queries.people_in(session, agency.id):
+                chosen[person.id] = person
     chair = await queries.person(session, d.chair_person_id)
     if chair is not None:
         chosen[chair.id] = chair
@@ -57,7 +62,7 @@ async def record_view(session: AsyncSession, services: Services, d: Discussion, 
     """The record's cards (one, or several when it is too large for one message), built from the
     same model as the exports; the buttons are on the last card."""
     doc = await record_doc(session, services, [d])
-    people = await recipients(session, d)
+    people = await recipients(session, services, d)
     buttons = []
     if approvable:
         buttons.append(RecordButton("Approve circulation", Verb.APPROVE_CIRCULATION, {"discussion_id": d.id}, "positive"))
@@ -123,7 +128,7 @@ async def approve_circulation(session: AsyncSession, services: Services, act: Ca
         # The PDF only for those with a need to know (the chair and the invited agencies).
         variants = {True: await record_view(session, services, d, approvable=False),
                     False: await record_view(session, services, d, approvable=False, downloadable=False)}  # fmt: skip
-        for p in await recipients(session, d):
+        for p in await recipients(session, services, d):
             if p.teams_id and p.id != d.chair_person_id:
                 copies = variants[await may_see(session, d, p)]
                 for n, copy in enumerate(copies, 1):

@@ -37,10 +37,10 @@ UPLOAD_OP = OutboxOp.UPLOAD
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-def file_name(d: Discussion) -> str:
+def file_name(d: Discussion, services: Services) -> str:
     ref = re.sub(r"[^A-Za-z0-9_-]+", "-", d.case_ref).strip("-") or "record"
     held = d.started_at or d.closed_at or d.created_at
-    return f"{ref}-strategy-discussion-{held:%Y-%m-%d}.pdf" if held else f"{ref}-strategy-discussion.pdf"
+    return f"{ref}-strategy-discussion-{services.when(held, 'file')}.pdf" if held else f"{ref}-strategy-discussion.pdf"
 
 
 async def record_pdf(session: AsyncSession, services: Services, d: Discussion) -> bytes:
@@ -64,7 +64,7 @@ async def download_pdf(session: AsyncSession, services: Services, act: CardActio
     else:
         return CardReply(error=("Unreachable", "Open a personal chat with the bot, then press Download PDF there."))
     pdf = await record_pdf(session, services, d)
-    name = file_name(d)
+    name = file_name(d, services)
     context = {"discussion_id": d.id, "person_id": person.id}
     consent = file_consent_attachment(name, f"Record of the strategy discussion {d.case_ref} (confidential)", len(pdf), context)
     await outbox.enqueue(session, target=target, payload={"type": "message", "attachments": [consent]},

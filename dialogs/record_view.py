@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cards.format import escape_markdown, fmt_when
+from cards.format import escape_markdown
 from cards.record import Entry, Part, RecordDoc, Section, escape_inline
 from dialogs.services import Services
 from dialogs.views import quorum_of_kinds
@@ -54,7 +54,7 @@ class _Context:
         self._agencies: dict[str, Agency | None] = {}
 
     def when(self, value: datetime | None, missing: str = "Not set") -> str:
-        return fmt_when(value.astimezone(self.services.tz)) if value else missing
+        return self.services.when(value) if value else missing
 
     async def agency_name(self, agency_id: str | None, fallback: str = "") -> str:
         if not agency_id:
@@ -300,7 +300,7 @@ async def discussion_part(session: AsyncSession, services: Services, d: Discussi
 async def record_doc(session: AsyncSession, services: Services, discussions: list[Discussion],
                      now: datetime | None = None) -> RecordDoc:  # fmt: skip
     parts = [await discussion_part(session, services, d) for d in discussions]
-    produced = f"Produced {fmt_when(now.astimezone(services.tz))}" if now else ""
+    produced = f"Produced {services.when(now)}" if now else ""
     return RecordDoc(case_ref=discussions[0].case_ref if discussions else "", parts=tuple(parts), produced=produced)
 
 

@@ -29,6 +29,7 @@ from dialogs.parse import InputError
 from dialogs.services import Services
 from dialogs.types import Command
 from procedure import AGENCY_KINDS, ESCALATION_KINDS, WorkingDayCalendar
+from procedure.times import fmt_when
 from storage import outbox, queries
 from storage import reports as figures
 from storage.reports import Month
@@ -57,7 +58,7 @@ def period_from(text_from: str | None, text_to: str | None, now: datetime, tz: s
     last = parse.when(text_to, now, tz, "to").date() if text_to else now.astimezone(ZoneInfo(tz)).date()
     first = parse.when(text_from, now, tz, "from").date() if text_from else months_before(last, DEFAULT_MONTHS)
     if first > last:
-        raise InputError(f"The period starts ({first:%d/%m/%Y}) after it ends ({last:%d/%m/%Y}).", field="from")
+        raise InputError(f"The period starts ({fmt_when(first, 'input')}) after it ends ({fmt_when(last, 'input')}).", field="from")
     return Period(first, last)
 
 
@@ -75,7 +76,7 @@ def _months(period: Period, services: Services) -> list[Month]:
         following = (first + timedelta(days=32)).replace(day=1)
         month_start = max(start, datetime.combine(first, time(0), tzinfo=services.tz))
         month_end = min(end, datetime.combine(following, time(0), tzinfo=services.tz))
-        months.append(Month(f"{first:%Y-%m}", month_start, month_end))
+        months.append(Month(f"{first.year}-{first.month:02d}", month_start, month_end))
         first = following
     return months
 
@@ -242,19 +243,24 @@ def _tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
             ["ICPC deadline passed", str(report["icpc"]["deadline_passed"])],
         ]),
         ("To follow up (case references only)", ["case", "why", "convene by", "started"],
-         [[f["case_ref"], ", ".join(RULE_WORDS[w] for w in f["why"]), f["convene_by"], f["started_at"] or "-"]
+         [[f["case_ref"], ", ".join(RULE_WORDS[w] for w in f["why"]), _shown(f["convene_by"]), _shown(f["started_at"]) if f["started_at"] else "-"]
           for f in report["follow_up"]]),
     ]  # fmt: skip
+
+
+def _shown(iso: str) -> str:
+    """A time the report's JSON keeps as ISO 8601 (local, with its offset), as people read it."""
+    return fmt_when(datetime.fromisoformat(iso))
 
 
 def _title(report: dict[str, Any]) -> str:
     p = report["period"]
     first, last = date.fromisoformat(p["from"]), date.fromisoformat(p["to"])
-    return f"Strategy discussions: learning and assurance, {first:%d/%m/%Y} to {last:%d/%m/%Y}"
+    return f"Strategy discussions: learning and assurance, {fmt_when(first, 'input')} to {fmt_when(last, 'input')}"
 
 
 def to_markdown(report: dict[str, Any]) -> str:
-    out = [f"# {_title(report)}", "", f"Generated {report['generated_at']}. Discussions whose invitations were sent "
+    out = [f"# {_title(report)}", "", f"Generated {_shown(report['generated_at'])}. Discussions whose invitations were sent "
            "in the period; definitions in the README, \"Learning and assurance reports\".", ""]  # fmt: skip
     for title, header, rows in _tables(report):
         out += [f"## {title}", ""]
@@ -307,7 +313,7 @@ def to_html(report: dict[str, Any]) -> str:
         escalation_title: charts.escalations_svg([(k.replace("_", " "), v) for k, v in report["escalations"].items()]),
     }
     body = [f"<h1>{e(_title(report))}</h1>",
-            f"<p class='note'>Generated {e(report['generated_at'])}. Discussions whose invitations were sent in the "
+            f"<p class='note'>Generated {e(_shown(report['generated_at']))}. Discussions whose invitations were sent in the "
             "period; definitions in the README, “Learning and assurance reports”. Case references appear only "
             "where a manager needs to follow up.</p>"]  # fmt: skip
     for title, (header, rows) in tables.items():

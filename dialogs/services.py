@@ -8,6 +8,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from procedure import Profile, WorkingDayCalendar
+from procedure.times import Style, fmt_when
 
 
 class MeetingScheduler(Protocol):
@@ -43,3 +44,7 @@ class Services:
 
     def local(self, when: datetime) -> datetime:
         return when.astimezone(self.tz)
+
+    def when(self, at: datetime | None, style: Style = "full") -> str:
+        """A time as people read it, in the configured zone (`procedure.times.fmt_when`)."""
+        return fmt_when(at, style, self.tz)

@@ -12,6 +12,7 @@ from dialogs.services import Services
 from procedure import (
     AGENCY_KINDS,
     CONCERNS,
+    CSC,
     ESCALATION_KINDS,
     FLAGS,
     answer_by,
@@ -45,7 +46,7 @@ async def reach(session: AsyncSession, inv: Invitation) -> str:
     agency = await queries.agency(session, inv.agency_id)
     if agency is None:
         return "no agency of this kind in the directory: the chair must invite by phone"
-    if inv.agency_kind == "csc" and inv.status == InvitationStatus.ACCEPTED and inv.person_id:
+    if inv.agency_kind == CSC and inv.status == InvitationStatus.ACCEPTED and inv.person_id:
         return "the chair represents children's social care"
     if agency.channel_id:
         return f"new thread in {agency.name}'s Teams channel"

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from procedure.codes import MEDICAL_DECISION_KINDS
+
 # Verbatim from the Pan-Sussex procedures, 6.6 "Professional Difference at a Strategy Discussion".
 PROFESSIONAL_DIFFERENCE_STATEMENT = (
     "It is acknowledged that when working in the arena of safeguarding, it is inevitable that from time "
@@ -108,22 +110,11 @@ DECISION_TOPICS: dict[str, tuple[tuple[str, str], ...]] = {
     "medical": (("needed", "Medical assessment needed"), ("not-needed", "No medical assessment (reason recorded)")),
 }  # fmt: skip
 
-OUTCOMES: dict[str, str] = {
-    "nfa": "No further action",
-    "s17": "Services under section 17 (child in need)",
-    "s47-single": "S47 enquiry, single-agency",
-    "s47-joint": "S47 enquiry, joint with police",
-    "icpc": "Initial Child Protection Conference",
-    "legal": "Legal action",
-    "other-agency-monitor": "Other agency to monitor",
-}
-
-_EXPERTISE = {"paediatrics", "hospital-consultant", "health"}
-
 
 def medical_decision_allowed(present_or_consulted_kinds: Iterable[str]) -> tuple[bool, str]:
+    """SX 6.6 Purpose: someone of `MEDICAL_DECISION_KINDS` present or consulted."""
     kinds = set(present_or_consulted_kinds)
-    if kinds & _EXPERTISE:
+    if kinds & MEDICAL_DECISION_KINDS:
         return True, ""
     return False, (
         "A decision to have a medical must not be made by the social worker and police alone: a "
@@ -133,4 +124,6 @@ def medical_decision_allowed(present_or_consulted_kinds: Iterable[str]) -> tuple
 
 
 def s47_initiated(decisions: Mapping[str, str]) -> bool:
+    """A Section 47 enquiry was initiated: single-agency or joint with the police (SX 6.6
+    Purpose). It starts the ICPC clock (`icpc_by`)."""
     return decisions.get("s47") in ("single", "joint")

@@ -34,6 +34,9 @@ FLAGS: dict[str, str] = {
     "other-la": "Child lives in another local authority",
 }
 
+# The kinds an agency may meet (CONTRACT section 3): the one list; the directory is checked
+# against it. Foster carers are deliberately absent: they must not attend (SX 6.6); the
+# supervising social worker represents them.
 AGENCY_KINDS: dict[str, str] = {
     "csc": "Children's social care",
     "police": "Police",
@@ -53,6 +56,26 @@ AGENCY_KINDS: dict[str, str] = {
     "other-la": "Other local authority's CSC",
     "gp": "GP",
 }
+
+# The kinds the rules name. Code outside procedure/ uses these names, never the literals
+# (tests/test_one_source.py).
+CSC = "csc"  # children's social care: the chair's agency (SX 6.6 Participants, GM)
+POLICE = "police"
+HEALTH = "health"
+# Any of these meets "health" among the statutory partners (SX 6.6 Participants: "health").
+HEALTH_KINDS = frozenset({HEALTH, "paediatrics", "hospital-consultant", "ward-nurse"})
+# "A paediatrician or health professional with the right expertise" for the medical flags
+# (SX 6.6 Participants): the paediatrician, or the responsible medical consultant.
+MEDICAL_EXPERTISE = frozenset({"paediatrics", "hospital-consultant"})
+# The in-patient flag: "a senior ward nurse or the medical consultant (essential)" (SX 6.6).
+INPATIENT_KINDS = frozenset({"ward-nurse", "hospital-consultant"})
+# A medical is never decided by social care and police alone: "a paediatrician or a health
+# professional with the relevant expertise" must be part of it (SX 6.6 Purpose); the health
+# representative counts as such.
+MEDICAL_DECISION_KINDS = MEDICAL_EXPERTISE | {HEALTH}
+# "The police officer allocated to the SD escalates at once to the CSC Duty Manager" when CSC
+# fails to attend (SX 6.6 Inquorate); health may report it too (DESIGN, decisions).
+REPORTS_CSC_ABSENT = frozenset({POLICE, HEALTH})
 
 _TABLES = {"concern": CONCERNS, "flag": FLAGS}
 

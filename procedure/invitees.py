@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from procedure.codes import CSC
 from procedure.profile import Profile
 
 
@@ -44,8 +45,6 @@ _STATUTORY = {
     "health": "statutory partner: health",
 }
 
-RECORD_RECIPIENT_KINDS = ("gp",)  # the GP receives the record, though not an invitee (SX 6.6 Recording)
-
 
 def invitees(concerns: Iterable[str], flags: Iterable[str], profile: Profile) -> list[Requirement]:
     """The statutory minimum first, then each conditional invitee, one per kind, with every
@@ -69,6 +68,12 @@ def invitees(concerns: Iterable[str], flags: Iterable[str], profile: Profile) ->
             else:
                 out[kind] = Requirement(kind, reason, source, required, code)
     return list(out.values())
+
+
+def convening_confirms(kind: str, profile: Profile) -> bool:
+    """The chair is the CSC manager (SX 6.6 Participants): convening confirms CSC's attendance.
+    Where the profile needs the social worker too (GM), CSC is invited and answers like the rest."""
+    return kind == CSC and not profile.chair_and_social_worker_both_required
 
 
 def planning_notes(flags: Iterable[str]) -> list[str]:

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from procedure.codes import AGENCY_KINDS, CSC, HEALTH, POLICE
+
 PROFILES_DIR = Path(__file__).parent / "profiles"
 DEFAULT_PROFILE = "pan-sussex"
 REGIONS = ("england-and-wales", "scotland", "northern-ireland")
@@ -51,6 +53,9 @@ class Profile:
     retention_years: int
     # The duty managers' daily digest of cases at risk, on working days at this local time.
     digest_time: time = time(8, 30)
+    # Agency kinds whose people receive the record besides the chair and the invited agencies
+    # (SX 6.6 Recording: "including the GP"). Without the key: nobody else.
+    record_also_to: tuple[str, ...] = ()
 
 
 def _positive_int(v: Any) -> int:
@@ -116,7 +121,16 @@ def _texts(v: Any) -> tuple[str, ...]:
     return tuple(v)
 
 
-_STATUTORY_CHOICES = {"csc", "police", "health"}
+_STATUTORY_CHOICES = {CSC, POLICE, HEALTH}
+
+
+def _agency_kinds(v: Any) -> tuple[str, ...]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise TypeError("must be a list of agency kinds, e.g. [\"gp\"]")
+    unknown = [x for x in v if x not in AGENCY_KINDS]
+    if unknown:
+        raise TypeError(f"names {unknown}; agency kinds are {', '.join(AGENCY_KINDS)}")
+    return tuple(dict.fromkeys(v))
 
 
 def _statutory(v: Any) -> tuple[str, ...]:
@@ -144,8 +158,9 @@ _SCHEMA: dict[str, dict[str, tuple[str, Any]]] = {
         "disagreement_stages": ("disagreement_stages", _texts)},
     "retention": {"years": ("retention_years", _positive_int)},
     "digest": {"time": ("digest_time", _clock)},
+    "record": {"also_to": ("record_also_to", _agency_kinds)},
 }  # fmt: skip
-_OPTIONAL = {"digest_time"}  # keys with a default in Profile
+_OPTIONAL = {"digest_time", "record_also_to"}  # keys with a default in Profile
 
 
 def profile_from_mapping(data: dict[str, Any], origin: str = "<mapping>") -> Profile:

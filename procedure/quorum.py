@@ -6,10 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from procedure.codes import HEALTH, HEALTH_KINDS, INPATIENT_KINDS, MEDICAL_EXPERTISE
 from procedure.profile import Profile
 
-HEALTH_KINDS = frozenset({"health", "paediatrics", "hospital-consultant", "ward-nurse"})
-MEDICAL_EXPERTISE = frozenset({"paediatrics", "hospital-consultant"})
 _WORDS = {"csc": "children's social care", "police": "the police", "health": "health"}
 
 
@@ -25,13 +24,13 @@ def quorum(confirmed_kinds: Iterable[str], flags: Iterable[str], profile: Profil
     kinds = set(confirmed_kinds)
     missing = []
     for kind in profile.statutory_kinds:
-        met = bool(kinds & HEALTH_KINDS) if kind == "health" else kind in kinds
+        met = bool(kinds & HEALTH_KINDS) if kind == HEALTH else kind in kinds
         if not met:
             missing.append(_WORDS[kind])
     flags = set(flags)
     if "medical" in flags and not kinds & MEDICAL_EXPERTISE:
         missing.append("a paediatrician or health professional with the right expertise")
-    if "inpatient" in flags and not kinds & {"ward-nurse", "hospital-consultant"}:
+    if "inpatient" in flags and not kinds & INPATIENT_KINDS:
         missing.append("a senior ward nurse or the medical consultant (in-patient)")
     return Quorum(not missing, missing)
 

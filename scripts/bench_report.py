@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import insert  # noqa: E402
 
-from procedure import ESCALATION_KINDS  # noqa: E402
+from procedure import AGENCY_KINDS, ESCALATION_KINDS  # noqa: E402
 from storage.db import create_engine, migrate_sync, session_factory, transaction  # noqa: E402
 from storage.directory import load_directory, sync_directory  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -95,7 +95,7 @@ async def fill(url: str, n: int) -> None:
     data = rows(n, datetime.now(UTC))
     try:
         async with transaction(session_factory(engine)) as session:
-            await sync_directory(session, load_directory())
+            await sync_directory(session, load_directory(kinds=AGENCY_KINDS))
         for model in (Discussion, Invitation, Attendance, Escalation, Disagreement):
             batch = data[model.__tablename__]
             for i in range(0, len(batch), 2000):

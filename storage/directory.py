@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,6 @@ from storage import people
 from storage.models import Agency, Person
 
 EXAMPLE_DIRECTORY = Path(__file__).resolve().parent.parent / "config" / "directory.example.toml"
-
-# The kinds an agency may meet (CONTRACT section 3). Foster carers are deliberately absent:
-# they must not attend (SX 6.6); the supervising social worker represents them.
-AGENCY_KINDS = (
-    "csc", "police", "health", "paediatrics", "hospital-consultant", "ward-nurse", "sarc",
-    "education", "referrer", "adult-services", "registration-authority", "lado", "legal",
-    "supervising-social-worker", "specialist", "other-la", "gp",
-)  # fmt: skip
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -102,7 +95,9 @@ def _phone(entry: str, data: dict[str, Any]) -> str | None:
     return value
 
 
-def parse_directory(data: dict[str, Any], origin: str = "<directory>") -> Directory:
+def parse_directory(data: dict[str, Any], origin: str = "<directory>", *, kinds: Collection[str]) -> Directory:
+    """`kinds` are the agency kinds the procedure knows (`procedure.AGENCY_KINDS`, CONTRACT
+    section 3): the rules are the one list, passed in because storage imports nothing of ours."""
     unknown = set(data) - {"escalation_channel", "agencies", "people"}
     if unknown:
         raise DirectoryError(f"{origin}: unknown top-level key(s) {sorted(unknown)}")
@@ -127,10 +122,10 @@ def parse_directory(data: dict[str, Any], origin: str = "<directory>") -> Direct
         if not _ID.match(agency_id):
             raise DirectoryError(f"{entry}: field 'id' must be lower-case letters, digits, - _ .")
         kind = _str(entry, raw, "kind", required=True) or ""
-        if kind not in AGENCY_KINDS:
+        if kind not in kinds:
             hint = " (foster carers must not attend: invite the supervising social worker)" if "foster" in kind else ""
             raise DirectoryError(
-                f"{entry}: field 'kind' is {kind!r}{hint}; choose one of {', '.join(AGENCY_KINDS)}"
+                f"{entry}: field 'kind' is {kind!r}{hint}; choose one of {', '.join(kinds)}"
             )
         agencies.append(
             AgencyEntry(
@@ -198,7 +193,7 @@ def parse_directory(data: dict[str, Any], origin: str = "<directory>") -> Direct
     return Directory(tuple(agencies), tuple(people), escalation_channel, origin)
 
 
-def load_directory(path: str | Path | None = None) -> Directory:
+def load_directory(path: str | Path | None = None, *, kinds: Collection[str]) -> Directory:
     file = Path(path) if path else EXAMPLE_DIRECTORY
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
@@ -206,7 +201,7 @@ def load_directory(path: str | Path | None = None) -> Directory:
         raise DirectoryError(f"directory file not found: {file}") from e
     except tomllib.TOMLDecodeError as e:
         raise DirectoryError(f"{file.name}: not valid TOML: {e}") from e
-    return parse_directory(data, file.name)
+    return parse_directory(data, file.name, kinds=kinds)
 
 
 async def sync_directory(session: AsyncSession, directory: Directory) -> None:

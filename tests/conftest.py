@@ -17,6 +17,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import STATE, create_app
 from bot.settings import Settings
+from procedure import AGENCY_KINDS
 from storage.db import migrate_sync
 from storage.directory import load_directory
 from tests.support import activities
@@ -74,7 +75,7 @@ class Clock:
         self.at = when.astimezone(UTC)
 
 
-DIRECTORY = load_directory()
+DIRECTORY = load_directory(kinds=AGENCY_KINDS)
 PEOPLE = {p.id: {"id": p.id, "name": p.name, "teams_id": p.teams_id, "aad_object_id": p.aad_object_id,
                  "agency": p.agency} for p in DIRECTORY.people}  # fmt: skip
 

@@ -344,7 +344,7 @@ async def test_the_next_review_is_a_date_stored_shown_and_reminded_the_working_d
         await sched.run_once()
     await bot.drain()
     [reminder] = reminders()
-    assert "review CR-3012 at WHEN" in card_json(reminder.activity) and "10:00 on Tue 02 Jun" in card_json(reminder.activity)
+    assert "review CR-3012 at WHEN" in card_json(reminder.activity) and "Tue 2 Jun 2026, 10:00" in card_json(reminder.activity)
 
 
 async def test_no_reminder_when_the_review_was_convened_already(bot: Bot) -> None:

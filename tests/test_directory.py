@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from procedure import AGENCY_KINDS
 from storage.db import create_engine, session_factory, transaction
 from storage.directory import (
-    AGENCY_KINDS,
     EXAMPLE_DIRECTORY,
     DirectoryError,
     load_directory,
@@ -25,7 +25,7 @@ def example() -> dict:
 
 
 def test_example_directory_has_every_agency_kind_and_fictional_people() -> None:
-    d = load_directory()
+    d = load_directory(kinds=AGENCY_KINDS)
     assert {a.kind for a in d.agencies} == set(AGENCY_KINDS)
     assert all(p.email is None or p.email.endswith("@example.org") for p in d.people)
     assert any(p.can_chair for p in d.people)
@@ -51,7 +51,7 @@ def test_a_wrong_directory_names_the_entry_and_field(mutate, expected) -> None: 
     data = example()
     mutate(data)
     with pytest.raises(DirectoryError) as e:
-        parse_directory(data, "directory.toml")
+        parse_directory(data, "directory.toml", kinds=AGENCY_KINDS)
     for part in expected:
         assert part in str(e.value)
 
@@ -60,9 +60,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
     bad = tmp_path / "d.toml"
     bad.write_text("[[agencies]\nid=")
     with pytest.raises(DirectoryError, match="not valid TOML"):
-        load_directory(bad)
+        load_directory(bad, kinds=AGENCY_KINDS)
     with pytest.raises(DirectoryError, match="not found"):
-        load_directory(tmp_path / "missing.toml")
+        load_directory(tmp_path / "missing.toml", kinds=AGENCY_KINDS)
 
 
 async def test_sync_keeps_the_database_in_step_with_the_file(database_url: str) -> None:
@@ -70,12 +70,12 @@ async def test_sync_keeps_the_database_in_step_with_the_file(database_url: str) 
     factory = session_factory(engine)
     try:
         async with transaction(factory) as session:
-            await sync_directory(session, load_directory())
+            await sync_directory(session, load_directory(kinds=AGENCY_KINDS))
         data = example()
         data["people"] = [p for p in data["people"] if p["id"] != "olly"]
         data["agencies"][1]["name"] = "Police (renamed)"
         async with transaction(factory) as session:
-            await sync_directory(session, parse_directory(data))
+            await sync_directory(session, parse_directory(data, kinds=AGENCY_KINDS))
         async with factory() as session:
             police = await session.get(Agency, "police")
             olly = await session.get(Person, "olly")

@@ -416,22 +416,23 @@ async def test_no_digest_on_a_weekend_or_before_its_time(bot: Bot) -> None:
 
 
 def test_directory_contact_fields_are_checked() -> None:
+    from procedure import AGENCY_KINDS
     from storage.directory import DirectoryError, load_directory, parse_directory
 
-    directory = load_directory()
+    directory = load_directory(kinds=AGENCY_KINDS)
     gp = next(a for a in directory.agencies if a.id == "gp")
     assert gp.email == "gp-practice@example.org" and gp.phone
     assert all(p.phone for p in directory.people)
     base = {"agencies": [{"id": "gp", "name": "GP", "kind": "gp", "email": "gp@example.org", "phone": "01632 960006"}],
             "people": [{"id": "gina", "name": "Dr Gina GP", "agency": "gp", "phone": "+44 1632 960007"}]}  # fmt: skip
-    parsed = parse_directory(base)
+    parsed = parse_directory(base, kinds=AGENCY_KINDS)
     assert parsed.agencies[0].phone == "01632 960006" and parsed.people[0].phone == "+44 1632 960007"
     for bad, field in (({**base["agencies"][0], "email": "not-an-address"}, "email"),
                        ({**base["agencies"][0], "phone": "call me"}, "phone")):  # fmt: skip
         with pytest.raises(DirectoryError, match=f"agency 'gp': field '{field}'"):
-            parse_directory({**base, "agencies": [bad]})
+            parse_directory({**base, "agencies": [bad]}, kinds=AGENCY_KINDS)
     with pytest.raises(DirectoryError, match="person 'gina': field 'phone'"):
-        parse_directory({**base, "people": [{**base["people"][0], "phone": "ext. twelve"}]})
+        parse_directory({**base, "people": [{**base["people"][0], "phone": "ext. twelve"}]}, kinds=AGENCY_KINDS)
 
 
 async def test_an_agency_with_no_teams_contact_is_shown_as_not_delivered(database_url: str, connector: FakeConnector,

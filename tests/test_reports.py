@@ -28,7 +28,7 @@ from dialogs.report import (
     to_markdown,
 )
 from dialogs.services import Services
-from procedure import WorkingDayCalendar, load_profile
+from procedure import AGENCY_KINDS, WorkingDayCalendar, load_profile
 from storage.db import create_engine, session_factory, transaction
 from storage.directory import load_directory, sync_directory
 from storage.models import Attendance, Disagreement, Discussion, Escalation, Invitation
@@ -195,7 +195,7 @@ async def _load(database_url: str) -> None:
     engine = create_engine(database_url)
     try:
         async with transaction(session_factory(engine)) as session:
-            await sync_directory(session, load_directory())
+            await sync_directory(session, load_directory(kinds=AGENCY_KINDS))
             rows = fixtures()
             session.add_all([r for r in rows if isinstance(r, Discussion)])
             await session.flush()  # the other rows refer to the discussions

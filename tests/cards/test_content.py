@@ -363,7 +363,9 @@ def test_cards_are_pure_and_import_nothing_of_ours() -> None:
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                     [node.module or ""] if isinstance(node, ast.ImportFrom) else []  # fmt: skip
             for name in names:
-                assert name.split(".")[0] in allowed or name in allowed_modules, f"{path.name} imports {name}"
+                # procedure.times: the one formatter of times people read (stdlib only, a leaf).
+                assert name.split(".")[0] in allowed or name in allowed_modules or name == "procedure.times", \
+                    f"{path.name} imports {name}"
 
 
 def test_building_a_card_twice_gives_equal_independent_dicts() -> None:

@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from procedure import AGENCY_KINDS
 from storage.audit import GENESIS, HEAD_ID, entry_hash
-from storage.directory import AGENCY_KINDS, Directory, parse_directory
+from storage.directory import Directory, parse_directory
 from storage.models import (
     Action,
     AuditEntry,
@@ -62,7 +63,7 @@ def directory(people_per_agency: int = 10) -> Directory:
                          "channel_id": f"19:bench-{kind}@thread.tacv2",
                          "lead": agency_people[-1], "duty_manager": agency_people[-1]})  # fmt: skip
     return parse_directory({"escalation_channel": "19:bench-escalations@thread.tacv2",
-                            "agencies": agencies, "people": people}, "bench-directory")  # fmt: skip
+                            "agencies": agencies, "people": people}, "bench-directory", kinds=AGENCY_KINDS)  # fmt: skip
 
 
 def directory_toml(d: Directory) -> str:

@@ -55,6 +55,9 @@ def _row(row: RosterRow) -> Element:
     detail = row.person_name or ""
     if detail and row.responded_at:
         detail = f"{detail}, {fmt_when(row.responded_at)}"
+    elif row.responded_at and row.status != "pending":
+        # Answered with no person of the agency named (the chair pressed for it): still say when.
+        detail = f"Answered {fmt_when(row.responded_at)}"
     if row.reason and row.status in (InvitationStatus.DECLINED, InvitationStatus.WITHDRAWN):
         reason = escape_markdown(row.reason)  # typed by the person who answered
         detail = f"{detail}: {reason}" if detail else reason
@@ -103,6 +106,22 @@ def delivery_notice(title: str, lines: list[str], style: str, form: RecordAnswer
     return card(body, [record_answer_action(form)] if form and form.choices else None)
 
 
+def _next_step(view: RosterView) -> str | None:
+    """What the chair does now, in one line: the roster is the card they come back to."""
+    start = f"type **start {view.case_ref}** when the discussion begins"
+    if view.state == "invited":
+        unreached = any(row.delivery in ("failed", "retrying") and row.status in ("pending", "delegated") for row in view.rows)
+        if view.quorate:
+            also = " Agencies not reached: phone them if you need them, then **Record answer**." if unreached else ""
+            return f"**Next:** {start}.{also}"
+        if unreached:
+            return f"**Next:** phone the agencies not reached and press **Record answer** with what they say; then {start}."
+        return f"**Next:** chase the missing agencies (an answer by phone or e-mail: **Record answer**); then {start}."
+    if view.state == "in_progress":
+        return f"**Next:** the agenda is in your personal chat; when it is complete, type **close {view.case_ref}**."
+    return None
+
+
 def roster(view: RosterView) -> dict[str, Any]:
     """One line per agency, quorum and what is missing, time left, escalations raised."""
     overdue = view.convene_by is not None and is_after(view.now, view.convene_by)
@@ -129,8 +148,12 @@ def roster(view: RosterView) -> dict[str, Any]:
         body.append(text("Escalations raised", weight="Bolder"))
         for e in view.escalations:
             names = ", ".join(e.notified) or "nobody reachable: escalate by phone"
-            about = f" ({e.agency_name})" if e.agency_name else ""
-            body.append(text(f"🔔 {fmt_when(e.at)}: {e.kind_label}{about}. Told: {names}", size="Small"))
+            # The agency first: a rule's label may end in its own brackets ("(SX 6.6)").
+            about = f" · {e.agency_name}" if e.agency_name else ""
+            body.append(text(f"🔔 {fmt_when(e.at)}{about}: {e.kind_label}. Told: {names}", size="Small"))
+    next_step = _next_step(view)
+    if next_step:
+        body.append(text(next_step))
     body.append(text(f"Updated {fmt_when(view.updated_at)}", isSubtle=True, size="Small"))
     actions: list[Element] = [execute("Refresh", Verb.STATUS, {"discussion_id": view.discussion_id})]
     if view.record_form and view.record_form.choices:

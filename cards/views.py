@@ -133,6 +133,7 @@ class RosterView:
     updated_at: datetime
     not_delivered: int = 0  # invitations that failed for good
     record_form: RecordAnswerForm | None = None  # the chair's Record answer button
+    state: str = ""  # the discussion's status code ("invited", "in_progress"...): the next step follows from it
 
 
 @dataclass(frozen=True)

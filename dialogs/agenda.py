@@ -36,6 +36,7 @@ from procedure import (
     s47_initiated,
     step_values,
 )
+from procedure.labels import DECISION_WORDS
 from procedure.states import DiscussionStatus
 from storage import outbox, queries
 from storage.models import Action, Attendance, Contribution, Decision, Discussion, OutboxOp, Person
@@ -108,7 +109,7 @@ async def _fields_for(session: AsyncSession, services: Services, d: Discussion, 
         fields = []
         for topic in topics:
             current = recorded.get(topic)
-            label = topic.replace("-", " ").capitalize()
+            label = DECISION_WORDS[topic][0] if topic in DECISION_WORDS else topic  # the record's words, not "Abe interview"
             fields.append(FieldView(f"decision:{topic}", f"{label}: decision", "choice", choices=tuple(DECISION_TOPICS[topic]),
                                     value=saved.get(f"decision:{topic}", current.outcome if current else ""),
                                     error=errors.get(f"decision:{topic}")))  # fmt: skip
@@ -404,7 +405,10 @@ async def _save_decisions(session: AsyncSession, d: Discussion, key: str, values
         if not allowed:
             return Saved(error=why)
         await queries.delete_attendance(session, d.id, "consulted")
-        if consulted is not None:
+        # Chosen as consulted but marked present: one attendance line, not "present" and "not present".
+        already_present = consulted is not None and any(
+            a.present and a.person_id == consulted.id for a in parts["attendance"] if a.source != "consulted")
+        if consulted is not None and not already_present:
             session.add(Attendance(discussion_id=d.id, person_id=consulted.id, name=consulted.name,
                                    role=consulted.role, agency_id=consulted.agency_id,
                                    agency_name=agency.name if agency else "", agency_kind=agency.kind if agency else None,

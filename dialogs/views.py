@@ -230,6 +230,7 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
         updated_at=services.local(now),
         not_delivered=sum(1 for i in d.invitations if i.delivery == Delivery.FAILED and i.status in (InvitationStatus.PENDING, InvitationStatus.DELEGATED)),
         record_form=await record_answer_form(session, d) if for_chair and d.status in (DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS) else None,
+        state=str(d.status) if for_chair else "",  # the next step is the chair's
     )
     return cards.roster(view)
 

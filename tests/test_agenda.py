@@ -105,7 +105,12 @@ async def test_input_ids_are_unique_per_step_and_the_agenda_message_follows_each
         for b in keys[i + 1:]:
             assert not ids_by_step[a] & ids_by_step[b], (a, b, ids_by_step[a] & ids_by_step[b])
     # Successive steps with a choice never share ids (the Playground kept the risk levels on Decisions).
-    assert input_named(await _card_at(bot, did, "decisions"), "decision:s47")["id"] == "s8.decision:s47"
+    decisions = await _card_at(bot, did, "decisions")
+    assert input_named(decisions, "decision:s47")["id"] == "s8.decision:s47"
+    # Labels in the record's words (a chair read "Abe interview" and "S47" on the Playground).
+    assert input_named(decisions, "decision:s47")["label"] == "Section 47 enquiry: decision"
+    assert input_named(decisions, "decision:abe-interview")["label"] == "ABE (Achieving Best Evidence) interview: decision"
+    assert input_named(decisions, "rationale:abe-interview")["label"] == "ABE (Achieving Best Evidence) interview: rationale (why)"
 
 
 async def _card_at(bot: Bot, did: str, key: str) -> dict[str, Any]:
@@ -155,6 +160,26 @@ async def test_an_unmatched_name_is_a_guest_whose_expertise_does_not_count(bot: 
     async with bot.state["factory"]() as session:
         names = [a.name for a in (await queries.record_parts(session, did))["attendance"]]
     assert "Nina Nobody" not in names and names.count("Hugo Health") == 1  # the second save replaced the first
+
+
+async def test_a_health_professional_present_and_chosen_as_consulted_is_one_attendance_line(bot: Bot) -> None:
+    """Seen in the record on the Playground: the paediatrician present, chosen again as consulted,
+    was listed twice, once "present" and once "not present; consulted on the medical decision"."""
+    did = await held(bot, "CR-3004", flags="school")
+    card = bot.connector.message(*agenda_message(bot))["attachments"][0]["content"]  # type: ignore[index]
+    hana = next(e for e in inputs(card) if "Hana Health" in e.get("title", ""))
+    await next_step(bot, did, "attendance", {hana["id"]: "true"})
+    body = await next_step(bot, did, "medical", {"decision:medical": "needed", "rationale:medical": "Bruising.", "consulted": "hana"})
+    assert "Interviews" in json.dumps(body["value"])
+    async with bot.state["factory"]() as session:
+        rows = [(a.name, a.present, a.source) for a in (await queries.record_parts(session, did))["attendance"] if a.name == "Hana Health"]
+    assert len(rows) == 1 and rows[0][1] is True, rows
+    # Not present, she is recorded as consulted (a separate line), as before.
+    await next_step(bot, did, "attendance", {hana["id"]: "false", "apologies": "Hana Health: in clinic"})
+    await next_step(bot, did, "medical", {"decision:medical": "needed", "rationale:medical": "Bruising.", "consulted": "hana"})
+    async with bot.state["factory"]() as session:
+        rows = [(a.present, a.source) for a in (await queries.record_parts(session, did))["attendance"] if a.name == "Hana Health"]
+    assert len(rows) == 2 and (False, "consulted") in rows and all(present is False for present, _ in rows), rows
 
 
 async def test_back_then_save_and_next_never_duplicates(bot: Bot) -> None:

@@ -248,11 +248,30 @@ def test_roster_lines_quorum_time_left_and_refresh() -> None:
     assert "Hold by Mon 23 Nov 2026, 23:59 (14 h 59 min left)" in words and f"Rule: {RULE}" in words
     assert "Starts Mon 23 Nov 2026, 15:00 (starts in 6 h)" in words
     assert "Olly Officer, Mon 23 Nov 2026, 09:00: Called to an incident" in words
-    assert "Late withdrawal (SX 6.6) (Police (MASH)). Told: Ina Inspector" in words
+    assert "🔔 Mon 23 Nov 2026, 09:00 · Police (MASH): Late withdrawal (SX 6.6). Told: Ina Inspector" in words
     assert "Inquorate before the start. Told: nobody reachable" in words
     assert buttons(card) == [{"type": "Action.Execute", "title": "Refresh", "verb": "status", "data": {"discussion_id": "d-1"}}]
     assert "QUORATE" in containers(CARDS["roster-quorate"], "good")
     assert not containers(CARDS["roster-quorate"], "attention") and "Escalations" not in texts(CARDS["roster-quorate"])
+
+
+def test_roster_says_the_chairs_next_step_and_when_an_agency_answered_without_a_person() -> None:
+    """Found looking at the Playground: the roster gave no next step, and a row the chair
+    answered for (no person of the agency) said nothing about when."""
+    assert "**Next:** chase the missing agencies (an answer by phone or e-mail: **Record answer**); then type " \
+           "**start CR-1234** when the discussion begins." in texts(cards.roster(samples.roster(False, state="invited")))
+    assert "**Next:** type **start CR-1234** when the discussion begins." in texts(cards.roster(samples.roster(True, state="invited")))
+    unreached = dataclasses.replace(samples.roster(False).rows[3], delivery="failed", contact="Ed Educator on 01632 960023")
+    words = texts(cards.roster(samples.roster(False, state="invited", rows=[unreached])))
+    assert "**Next:** phone the agencies not reached and press **Record answer** with what they say" in words
+    quorate_unreached = samples.roster(True, state="invited", rows=[*samples.roster(True).rows, unreached])
+    assert "**Next:** type **start CR-1234** when the discussion begins. Agencies not reached: phone them if you need " \
+           "them, then **Record answer**." in texts(cards.roster(quorate_unreached))
+    assert "type **close CR-1234**" in texts(cards.roster(samples.roster(True, state="in_progress")))
+    assert "Next:" not in texts(cards.roster(samples.roster(True)))  # no state: not the chair's copy
+    assert "Next:" not in texts(cards.roster(samples.roster(True, state="closed")))
+    for_agency = dataclasses.replace(samples.roster(True).rows[1], person_name=None)
+    assert "Answered Mon 23 Nov 2026, 09:00" in texts(cards.roster(samples.roster(True, rows=[for_agency])))
 
 
 def test_roster_overdue_and_without_a_start() -> None:

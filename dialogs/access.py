@@ -27,7 +27,11 @@ def not_a_chair_card(actor: Actor) -> dict[str, Any]:
 
 
 def input_error_card(e: InputError) -> dict[str, Any]:
-    return cards.error_card("I could not read that — nothing was saved", str(e), e.choices or None)
+    message = str(e)
+    if e.choices:
+        # The card lists the choices under the message: once is enough (twice read as a wall of codes).
+        message = message.split(" Choose from: ")[0]
+    return cards.error_card("I could not read that — nothing was saved", message, e.choices or None)
 
 
 def chair_check(d: Discussion, person: Person | None) -> str | None:

@@ -179,6 +179,9 @@ async def chair_day(page: Page) -> None:
     await say(page, f"status {CASE}")
     await shot(last_card(page), "14-status")
 
+    await say(page, "cases", 4000)  # while this discussion is open
+    await shot(last_card(page), "14b-cases")
+
     await say(page, f"start {CASE}", 6000)
     (discussion_id,) = query("SELECT id FROM discussions WHERE case_ref = ? ORDER BY created_at DESC", CASE)[0]
     await press_as(PIA, "info_add", {"discussion_id": discussion_id,
@@ -194,16 +197,14 @@ async def chair_day(page: Page) -> None:
     await press(record, "Approve circulation", 5000)
     await shot(last_card(page, f"Record {CASE}"), "26-record-circulated")
     await press(last_card(page, "Download PDF"), "Download PDF", 5000)
+    await shot_tail(page, "27-download-pdf")
     await page.set_viewport_size({"width": 1400, "height": 2400})
     await page.wait_for_timeout(1000)
-    await shot_tail(page, "27-download-pdf")
 
-    await say(page, "cases", 4000)
-    await shot(last_card(page), "28-cases")
     await say(page, "report", 6000)
-    await shot(last_card(page), "29-report")
+    await shot(last_card(page), "28-report")
     await say(page, "convene CR-7002 flags wings")
-    await shot(last_card(page), "30-error-unknown-code")
+    await shot(last_card(page), "29-error-unknown-code")
 
 
 async def agenda(page: Page) -> None:
@@ -214,6 +215,7 @@ async def agenda(page: Page) -> None:
 
     async def next_step(name: str | None = None) -> None:
         if name:
+            await page.wait_for_timeout(1000)  # the card edited in place settles
             await shot(step(), name)
         await press(step(), "Finish agenda" if await step().get_by_role("button", name="Finish agenda").count()
                     else "Save and next")

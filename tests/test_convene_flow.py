@@ -214,6 +214,8 @@ async def test_rejections_change_nothing(bot: Bot) -> None:
     assert "in the past" in replies[5]
     assert "chair" in replies[0].lower()
     assert "wings" in replies[1] and "medical" in replies[1]
+    # The choices are listed once, under the message (not also inside it).
+    assert replies[1].count("position-of-trust") == 1 and "Valid choices" in replies[1]
     assert "meteor" in replies[2] and "serious-injury" in replies[2]
     assert "blursday" in replies[3]
     assert "colour" in replies[4]

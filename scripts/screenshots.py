@@ -221,7 +221,7 @@ async def agenda(page: Page) -> None:
                     else "Save and next")
 
     await next_step("16-agenda-attendance")
-    await next_step("17-agenda-difference-statement")
+    await next_step()  # the Playground draws step 2 half-styled: rendered from the outbox below
     await fill(step(), "Reason for the strategy discussion", "Injury to a 2-year-old reported by the nursery (fictional).")
     await next_step()
     await next_step("18-agenda-information")
@@ -258,8 +258,8 @@ async def agenda(page: Page) -> None:
 
 async def personal_cards(browser) -> None:
     """The Playground shows only the current user's chats: render what the bot sent to Dr Pia
-    Paed's personal chat (from the outbox: her invitation as first sent, her meeting card) with
-    the official Adaptive Cards renderer."""
+    Paed's personal chat (from the outbox: her invitation as first sent, her meeting card), and
+    the agenda's step 2, which the Playground draws half-styled, with the official renderer."""
     rows = query("SELECT o.payload FROM outbox o WHERE o.case_ref = ? AND o.purpose = 'invitation' "
                  "AND o.target LIKE '%\"pia\"%' ORDER BY o.id", CASE)  # fmt: skip
     if rows:
@@ -270,6 +270,10 @@ async def personal_cards(browser) -> None:
         await render(browser, json.loads(rows[0][0]), "15-meeting-card")
     else:
         print("no meeting card for Dr Pia Paed in the outbox")
+    rows = query("SELECT o.payload FROM outbox o JOIN discussions d ON d.id = o.discussion_id WHERE d.case_ref = ? "
+                 "AND o.purpose = 'agenda' AND o.payload LIKE '%step 2 of%' ORDER BY o.id", CASE)  # fmt: skip
+    if rows:
+        await render(browser, json.loads(rows[0][0]), "17-agenda-difference-statement")
 
 
 async def render(browser, activity: dict, name: str) -> None:

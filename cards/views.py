@@ -133,6 +133,7 @@ class RosterView:
     updated_at: datetime
     not_delivered: int = 0  # invitations that failed for good
     record_form: RecordAnswerForm | None = None  # the chair's Record answer button
+    icpc: str | None = None  # the ICPC deadline and when it was held, in words (after an S47)
 
 
 @dataclass(frozen=True)

@@ -142,16 +142,17 @@ async def build_report(session: AsyncSession, services: Services, period: Period
             "not_circulated": totals["not_circulated"],
             "not_yet_due": totals["circulation_not_yet_due"],
         },
-        # The bot sets the ICPC deadline but does not record when the ICPC was held.
-        "icpc_within_15wd": None,
-        "icpc": {"required": totals["icpc_required"], "deadline_passed": totals["icpc_deadline_passed"],
-                 "held_within_15wd": None},  # fmt: skip
+        # Held on or before icpc_by, as the chair recorded it (`icpc CASE_REF held WHEN`).
+        "icpc_within_15wd": totals["icpc_held_within"],
+        "icpc": {"required": totals["icpc_required"], "held_within_15wd": totals["icpc_held_within"],
+                 "held_late": totals["icpc_held_late"], "not_held": totals["icpc_not_held"],
+                 "not_yet_due": totals["icpc_not_yet_due"]},  # fmt: skip
         "by_agency": by_agency,
         "escalations": {**{kind: 0 for kind in ESCALATION_KINDS}, **escalations},
         "disagreements": disagreements,
         "follow_up": [
             {"case_ref": f["case_ref"],
-             "why": [w for w in ("held_late", "not_held", "not_circulated", "circulated_late") if f[w]],
+             "why": [w for w in RULE_WORDS if f[w]],
              "convene_by": services.local(f["convene_by"]).isoformat(timespec="minutes"),
              "started_at": services.local(f["started_at"]).isoformat(timespec="minutes") if f["started_at"] else None}
             for f in follow
@@ -186,7 +187,8 @@ async def _by_agency(session: AsyncSession, start: datetime, end: datetime) -> l
 # Formats ------------------------------------------------------------------------------------
 
 RULE_WORDS = {"held_late": "held late", "not_held": "not held", "not_circulated": "record not circulated",
-              "circulated_late": "record circulated late"}  # fmt: skip
+              "circulated_late": "record circulated late", "icpc_late": "ICPC held late",
+              "icpc_not_held": "ICPC not held by its deadline"}  # fmt: skip
 
 
 def _pct(n: int, of: int) -> str:
@@ -199,6 +201,8 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str]]:
     median = report["median_working_days_referral_to_discussion"]
     closed = report["circulation"]["closed"]
     late_withdrawals = sum(a["late_withdrawals"] for a in report["by_agency"])
+    icpc = report["icpc"]
+    icpc_due = icpc["held_within_15wd"] + icpc["held_late"] + icpc["not_held"]
     return [
         ("Discussions sent", str(n)),
         ("Held by the convene-by deadline", f"{t['held_by_deadline']} of {due} due ({_pct(t['held_by_deadline'], due)})"),
@@ -208,6 +212,8 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str]]:
         ("Median working days, referral to discussion", "-" if median is None else f"{median:g}"),
         ("Quorate at the start", f"{report['quorate_at_start']} of {report['held']} held"),
         ("Record circulated within 1 working day", f"{report['circulated_within_1wd']} of {closed} closed"),
+        ("ICPC held within 15 working days", f"{icpc['held_within_15wd']} of {icpc_due} due"
+         + (f" ({icpc['held_late']} late, {icpc['not_held']} not held)" if icpc["held_late"] or icpc["not_held"] else "")),
         ("Late withdrawals", str(late_withdrawals)),
         ("Escalations", str(sum(report["escalations"].values()))),
         ("Professional disagreements", str(sum(report["disagreements"].values()))),
@@ -240,7 +246,10 @@ def _tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
             ["circulated late", str(report["circulation"]["late"])],
             ["not circulated (deadline passed)", str(report["circulation"]["not_circulated"])],
             ["ICPC needed (S47 initiated)", str(report["icpc"]["required"])],
-            ["ICPC deadline passed", str(report["icpc"]["deadline_passed"])],
+            ["ICPC held within 15 working days", str(report["icpc"]["held_within_15wd"])],
+            ["ICPC held late", str(report["icpc"]["held_late"])],
+            ["ICPC not held (deadline passed)", str(report["icpc"]["not_held"])],
+            ["ICPC not yet due", str(report["icpc"]["not_yet_due"])],
         ]),
         ("To follow up (case references only)", ["case", "why", "convene by", "started"],
          [[f["case_ref"], ", ".join(RULE_WORDS[w] for w in f["why"]), _shown(f["convene_by"]), _shown(f["started_at"]) if f["started_at"] else "-"]

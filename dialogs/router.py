@@ -14,6 +14,7 @@ from dialogs import (
     agenda,
     cases,
     convene,
+    icpc,
     meeting,
     parse,
     record,
@@ -43,6 +44,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("start CASE_REF", "Open the discussion: the Professional Difference Statement, then the agenda."),
     ("close CASE_REF", "Close the discussion and produce the record for circulation."),
     ("review CASE_REF", "Convene a review discussion linked to the last one."),
+    ("icpc CASE_REF held WHEN", "Record when the Initial Child Protection Conference was held (chairs; after an S47)."),
     ("cases", "Your open discussions (chairs), or the cases at risk your agency is in (duty managers)."),
     ("report [from DATE] [to DATE]", "Chairs and duty managers: timeliness, attendance and escalation figures (default: the last 3 months)."),
     ("help", "This list."),
@@ -55,6 +57,7 @@ REGISTRY.command("status", status.status_command)
 REGISTRY.command("start", meeting.start_command)
 REGISTRY.command("close", record.close_command)
 REGISTRY.command("review", review.review_command)
+REGISTRY.command("icpc", icpc.icpc_command)
 REGISTRY.command("cases", cases.cases_command)
 REGISTRY.command("report", report.report_command)
 REGISTRY.action(convene.convene_form, Verb.CONVENE_FORM)

@@ -70,6 +70,20 @@ def _not_yet_due(now: datetime) -> ColumnElement[bool]:
     return and_(Discussion.started_at.is_(None), or_(Discussion.convene_by.is_(None), Discussion.convene_by >= now))
 
 
+def _sets_icpc() -> ColumnElement[bool]:
+    # The discussion that initiated the S47 sets the ICPC deadline and holds its date; a review
+    # shows the same deadline (copied) and is not counted again.
+    return and_(Discussion.icpc_by.is_not(None), Discussion.initiating_discussion_id == Discussion.id)
+
+
+def _icpc_late() -> ColumnElement[bool]:
+    return and_(_sets_icpc(), Discussion.icpc_held_at > Discussion.icpc_by)
+
+
+def _icpc_not_held(now: datetime) -> ColumnElement[bool]:
+    return and_(_sets_icpc(), Discussion.icpc_held_at.is_(None), Discussion.icpc_by < now)
+
+
 def _row(mapping: Any) -> dict[str, int]:
     return {k: int(v or 0) for k, v in mapping.items()}
 
@@ -92,8 +106,11 @@ async def totals(session: AsyncSession, start: datetime, end: datetime, now: dat
         _count(and_(circulated, Discussion.circulated_at > Discussion.circulate_by)).label("circulated_late"),
         _count(and_(closed, ~circulated, Discussion.circulate_by < now)).label("not_circulated"),
         _count(and_(closed, ~circulated, Discussion.circulate_by >= now)).label("circulation_not_yet_due"),
-        _count(Discussion.icpc_by.is_not(None)).label("icpc_required"),
-        _count(and_(Discussion.icpc_by.is_not(None), Discussion.icpc_by < now)).label("icpc_deadline_passed"),
+        _count(_sets_icpc()).label("icpc_required"),
+        _count(and_(_sets_icpc(), Discussion.icpc_held_at <= Discussion.icpc_by)).label("icpc_held_within"),
+        _count(_icpc_late()).label("icpc_held_late"),
+        _count(_icpc_not_held(now)).label("icpc_not_held"),
+        _count(and_(_sets_icpc(), Discussion.icpc_held_at.is_(None), Discussion.icpc_by >= now)).label("icpc_not_yet_due"),
     ).where(_in_period(start, end))
     return _row((await session.execute(statement)).mappings().one())
 
@@ -223,7 +240,8 @@ async def follow_ups(
     session: AsyncSession, start: datetime, end: datetime, now: datetime, limit: int = 200
 ) -> list[dict[str, Any]]:
     """Case references a manager follows up: held late, not held, record not circulated in
-    time (still not circulated, or circulated late). Identifiers and times only, never free text."""
+    time (still not circulated, or circulated late), ICPC held late or not held by its deadline.
+    Identifiers and times only, never free text."""
     uncirculated = and_(Discussion.closed_at.is_not(None), Discussion.circulated_at.is_(None), Discussion.circulate_by < now)
     circulated_late = Discussion.circulated_at > Discussion.circulate_by
     statement = (
@@ -235,8 +253,11 @@ async def follow_ups(
             case((_not_held(now), 1), else_=0).label("not_held"),
             case((uncirculated, 1), else_=0).label("not_circulated"),
             case((circulated_late, 1), else_=0).label("circulated_late"),
+            case((_icpc_late(), 1), else_=0).label("icpc_late"),
+            case((_icpc_not_held(now), 1), else_=0).label("icpc_not_held"),
         )
-        .where(_in_period(start, end), _held_late() | _not_held(now) | uncirculated | circulated_late)
+        .where(_in_period(start, end), _held_late() | _not_held(now) | uncirculated | circulated_late
+               | _icpc_late() | _icpc_not_held(now))
         .order_by(Discussion.convene_by, Discussion.case_ref)
         .limit(limit)
     )

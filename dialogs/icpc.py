@@ -29,8 +29,8 @@ USAGE = "Type: icpc CASE_REF held WHEN, e.g. icpc CR-1234 held 19/11/2026 10:00 
 
 def _read(rest: str, now: datetime, tz: str) -> tuple[str, datetime]:
     head, _, tail = rest.strip().partition(" ")
-    if not head:
-        raise InputError(f"Which case? {USAGE}", field="case_ref")
+    if not head or head.lower() == "held":
+        raise InputError(f"Start with the case reference. {USAGE}", field="case_ref")
     ref = parse.case_ref(head)
     tail = tail.strip()
     word, _, after = tail.partition(" ")

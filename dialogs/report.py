@@ -4,12 +4,12 @@ assurance reports" defines each figure).
 
 Counts come from aggregate SQL (`storage/reports.py`); the working-day arithmetic (medians)
 is here, with the procedure's calendar. The same data is given as JSON (`sdbot report`),
-Markdown, a self-contained HTML page with charts, and a Teams card (`report`).
+Markdown, a self-contained HTML page with charts, and a Teams card (`report`, in
+`dialogs/report_teams.py`). Kept free of the Teams side so `sdbot report` imports little.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 import statistics
@@ -22,20 +22,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import cards
-from cards.report import ReportCardView, report_card
-from dialogs import parse, replies
+from dialogs import parse
 from dialogs.parse import InputError
 from dialogs.services import Services
-from dialogs.types import Command
 from procedure import AGENCY_KINDS, ESCALATION_KINDS, WorkingDayCalendar
 from procedure.times import fmt_when
-from storage import outbox, queries
 from storage import reports as figures
 from storage.reports import Month
 
 DEFAULT_MONTHS = 3
-FULL_REPORT_HINT = "sdbot report --format html --out report.html"
 
 
 @dataclass(frozen=True)
@@ -262,14 +257,14 @@ def _shown(iso: str) -> str:
     return fmt_when(datetime.fromisoformat(iso))
 
 
-def _title(report: dict[str, Any]) -> str:
+def report_title(report: dict[str, Any]) -> str:
     p = report["period"]
     first, last = date.fromisoformat(p["from"]), date.fromisoformat(p["to"])
     return f"Strategy discussions: learning and assurance, {fmt_when(first, 'input')} to {fmt_when(last, 'input')}"
 
 
 def to_markdown(report: dict[str, Any]) -> str:
-    out = [f"# {_title(report)}", "", f"Generated {_shown(report['generated_at'])}. Discussions whose invitations were sent "
+    out = [f"# {report_title(report)}", "", f"Generated {_shown(report['generated_at'])}. Discussions whose invitations were sent "
            "in the period; definitions in the README, \"Learning and assurance reports\".", ""]  # fmt: skip
     for title, header, rows in _tables(report):
         out += [f"## {title}", ""]
@@ -308,7 +303,7 @@ def _html_table(title: str, header: list[str], rows: list[list[str]]) -> str:
 
 def to_html(report: dict[str, Any]) -> str:
     """One page, no external requests (charts are inline SVG), readable printed."""
-    from dialogs import charts
+    from dialogs import svg_charts as charts
 
     e = html.escape
     tables = {title: (header, rows) for title, header, rows in _tables(report)}
@@ -321,7 +316,7 @@ def to_html(report: dict[str, Any]) -> str:
         agency_title: charts.agencies_svg(agencies_with_invitations) if agencies_with_invitations else "",
         escalation_title: charts.escalations_svg([(k.replace("_", " "), v) for k, v in report["escalations"].items()]),
     }
-    body = [f"<h1>{e(_title(report))}</h1>",
+    body = [f"<h1>{e(report_title(report))}</h1>",
             f"<p class='note'>Generated {e(_shown(report['generated_at']))}. Discussions whose invitations were sent in the "
             "period; definitions in the README, “Learning and assurance reports”. Case references appear only "
             "where a manager needs to follow up.</p>"]  # fmt: skip
@@ -335,62 +330,4 @@ def to_html(report: dict[str, Any]) -> str:
             body.append(_html_table(title, header, rows))
         body.append("</section>")
     return ("<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'>"
-            f"<title>{e(_title(report))}</title><style>{CSS}</style></head><body>{''.join(body)}</body></html>")  # fmt: skip
-
-
-# Teams: `report` -----------------------------------------------------------------------------
-
-_REPORT_ARGS = re.compile(r"^(?:from\s+(?P<from>.+?))?\s*(?:\bto\s+(?P<to>.+))?$", re.I)
-
-
-async def may_see_reports(session: AsyncSession, aad_object_id: str | None) -> bool:
-    person = await queries.person_by_aad(session, aad_object_id)
-    if person is None:
-        return False
-    return person.can_chair or bool(await queries.agencies_with_duty_manager(session, person.id))
-
-
-async def report_view(session: AsyncSession, services: Services, period: Period, now: datetime) -> dict[str, Any]:
-    report = await build_report(session, services, period, now)
-    t = report["timeliness"]
-    # Rendering is CPU work: off the event loop.
-    chart = await asyncio.to_thread(charts_png, t["held_by_deadline"], t["held_late"], t["not_held"], t["not_yet_due"])
-    return report_card(ReportCardView(title=_title(report), facts=headline(report), chart_data_uri=chart,
-                                      full_report_hint=FULL_REPORT_HINT))  # fmt: skip
-
-
-def charts_png(*counts: int) -> str:
-    from dialogs import charts
-
-    return charts.timeliness_png_data_uri(*counts)
-
-
-async def report_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
-    if not await may_see_reports(session, cmd.actor.aad_object_id):
-        await replies.card(session, cmd.where, cards.error_card(
-            "Reports are for chairs and duty managers",
-            "Only people who may chair, or who are an agency's duty manager in the directory, can see the "
-            "learning and assurance report. Ask your administrator if you need it.",
-        ))  # fmt: skip
-        return
-    match = _REPORT_ARGS.match(rest.strip())
-    try:
-        if match is None:
-            raise InputError("Type: report [from DD/MM/YYYY] [to DD/MM/YYYY] (default: the last 3 months).")
-        period = period_from(match.group("from"), match.group("to"), cmd.now, services.tz.key)
-    except InputError as e:
-        await replies.card(session, cmd.where, cards.error_card("Which period?", str(e)))
-        return
-    if cmd.where.conversation_type == "personal":
-        await replies.card(session, cmd.where, await report_view(session, services, period, cmd.now))
-        return
-    # Typed in a channel or group chat: the figures go to the person's personal chat only.
-    ref = await outbox.conversation(session, f"user:{cmd.actor.aad_object_id}") if cmd.actor.aad_object_id else None
-    if ref is None:
-        await replies.text(session, cmd.where, "Type `report` in a personal chat with me: I send the figures only there.")
-        return
-    card = await report_view(session, services, period, cmd.now)
-    await outbox.enqueue(session, target={"kind": "conversation", "conversation_id": ref.conversation_id,
-                                          "service_url": ref.service_url, "tenant_id": ref.tenant_id},
-                         payload=replies.card_activity(card, "Learning and assurance report"), purpose="report")  # fmt: skip
-    await replies.text(session, cmd.where, "Sent to you in a personal chat.")
+            f"<title>{e(report_title(report))}</title><style>{CSS}</style></head><body>{''.join(body)}</body></html>")  # fmt: skip

@@ -20,7 +20,7 @@ from dialogs import (
     record,
     record_files,
     replies,
-    report,
+    report_teams,
     review,
     rsvp,
     status,
@@ -59,7 +59,7 @@ REGISTRY.command("close", record.close_command)
 REGISTRY.command("review", review.review_command)
 REGISTRY.command("icpc", icpc.icpc_command)
 REGISTRY.command("cases", cases.cases_command)
-REGISTRY.command("report", report.report_command)
+REGISTRY.command("report", report_teams.report_command)
 REGISTRY.action(convene.convene_form, Verb.CONVENE_FORM)
 REGISTRY.action(convene.send_invitations, Verb.SEND_INVITATIONS)
 REGISTRY.action(rsvp.answer, Verb.ACCEPT, Verb.DECLINE, Verb.DELEGATE, Verb.WITHDRAW)

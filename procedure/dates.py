@@ -6,8 +6,6 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 EXAMPLES = ("e.g. 'now', 'today 09:30', 'tomorrow 2pm', '24/12/2026 10:00', 'next Friday 11:00', 'in 2 hours', "
             "'20 minutes ago'")
 DEFAULT_TIME = time(9, 0)  # a date with no time means the start of the working day
@@ -66,6 +64,8 @@ def parse_when(text: str, now: datetime, tz: str = "Europe/London", prefer: str 
     match = _WEEKDAY.match(phrase)
     if match and match.group(1) and match.group(1).strip().lower() == "next":
         phrase = phrase[len(match.group(1)):]  # dateparser reads "next friday" oddly; a bare weekday is the next one
+    import dateparser  # here, not at the top: ~0.2 s to import, and most commands parse no date
+
     parsed = dateparser.parse(
         phrase,
         languages=["en"],

@@ -75,6 +75,7 @@ REGISTRY.action(meeting.csc_not_present, Verb.CSC_NOT_PRESENT)
 REGISTRY.action(record.approve_circulation, Verb.APPROVE_CIRCULATION)
 REGISTRY.action(record.action_done, Verb.ACTION_DONE)
 REGISTRY.action(record_files.download_pdf, Verb.RECORD_PDF)
+REGISTRY.action(report_teams.report_file, Verb.REPORT_FILE)
 
 
 async def _case_ref_in(session: AsyncSession, cmd: Command) -> str | None:
@@ -148,8 +149,11 @@ async def handle_action(session: AsyncSession, services: Services, act: CardActi
 
 
 async def handle_file_consent(session: AsyncSession, services: Services, req: FileConsent) -> None:
-    """Teams' `fileConsent/invoke`: the only file the bot offers is the record's PDF."""
-    await record_files.file_consent(session, services, req)
+    """Teams' `fileConsent/invoke`: the record's PDF, or the report (its card says which)."""
+    if req.context.get("kind") == report_teams.FILE_KIND:
+        await report_teams.file_consent(session, services, req)
+    else:
+        await record_files.file_consent(session, services, req)
 
 
 async def failed(session: AsyncSession, where: Where) -> None:

@@ -350,6 +350,7 @@ async def test_a_chair_gets_the_report_card_with_a_small_chart(bot: Bot, tmp_pat
     assert facts["Discussions sent"] == "1"
     assert facts["Quorate at the start"] == "1 of 1 held"
     assert facts["Not yet due"] == "0" and facts["Held late"] == "0"
+    assert facts["ICPC held within 15 working days"] == "0 of 0 due"  # not closed: no ICPC deadline yet
     [image] = [e for e in card["body"] if e.get("type") == "Image"]
     assert image["url"].startswith("data:image/png;base64,") and image["altText"]
     size = len(json.dumps(card).encode())

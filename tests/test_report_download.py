@@ -3,6 +3,7 @@ file consent flow, against the fake Bot Connector and a fake OneDrive upload URL
 card goes to the presser's personal chat only; Allow uploads the page through the outbox and
 shows the file card (audited); Decline uploads nothing; only chairs and duty managers may."""
 
+# ruff: noqa: F811  (`onedrive` is the fake OneDrive fixture of test_record_download, used as a parameter)
 from __future__ import annotations
 
 import json
@@ -16,7 +17,14 @@ from tests.support import activities
 from tests.test_confidentiality import shared_requests
 from tests.test_convene_flow import CHRIS_CHAT, sent_to, titles, verb_data
 from tests.test_discussion_flow import held
-from tests.test_record_download import CONSENT, INFO, FakeOneDrive, consent_cards, consent_invoke, onedrive  # noqa: F401
+from tests.test_record_download import (  # noqa: F401
+    CONSENT,
+    INFO,
+    FakeOneDrive,
+    consent_cards,
+    consent_invoke,
+    onedrive,  # noqa: F401
+)
 
 CSC = "19:csc-sd@thread.tacv2"
 

@@ -31,6 +31,7 @@ from storage import reports as figures
 from storage.reports import Month
 
 DEFAULT_MONTHS = 3
+MAX_DAYS = 3653  # 10 years: one CASE branch per month, so a period has a bound
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,8 @@ def period_from(text_from: str | None, text_to: str | None, now: datetime, tz: s
     first = parse.when(text_from, now, tz, "from").date() if text_from else months_before(last, DEFAULT_MONTHS)
     if first > last:
         raise InputError(f"The period starts ({fmt_when(first, 'input')}) after it ends ({fmt_when(last, 'input')}).", field="from")
+    if (last - first).days > MAX_DAYS:
+        raise InputError("The period is longer than 10 years: give a shorter one.", field="from")
     return Period(first, last)
 
 

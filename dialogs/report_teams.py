@@ -27,7 +27,15 @@ from cards.report import ReportCardView, report_card
 from dialogs import replies
 from dialogs.parse import InputError
 from dialogs.record_files import UPLOAD_OP, upload_url_ok
-from dialogs.report import Period, build_report, headline, period_from, report_title, to_html
+from dialogs.report import (
+    MAX_DAYS,
+    Period,
+    build_report,
+    headline,
+    period_from,
+    report_title,
+    to_html,
+)
 from dialogs.services import Services
 from dialogs.targets import person_target
 from dialogs.types import CardAction, CardReply, Command, FileConsent
@@ -107,7 +115,7 @@ def period_of(data: dict[str, Any]) -> Period | None:
         first, last = date.fromisoformat(str(data.get("from"))[:10]), date.fromisoformat(str(data.get("to"))[:10])
     except ValueError:
         return None
-    return Period(first, last) if first <= last else None
+    return Period(first, last) if first <= last and (last - first).days <= MAX_DAYS else None
 
 
 def report_file_name(period: Period) -> str:

@@ -272,6 +272,8 @@ def test_period_is_uk_dates_and_defaults_to_the_last_three_months() -> None:
         period_from("05/04/2026", "03/04/2026", now, "Europe/London")
     with pytest.raises(InputError):
         period_from("not a date", None, now, "Europe/London")
+    with pytest.raises(InputError, match="10 years"):
+        period_from("01/01/1900", "31/12/2026", now, "Europe/London")
 
 
 def test_median_counts_working_days_across_a_bank_holiday() -> None:

@@ -22,6 +22,7 @@ from dialogs.parse import InputError
 from dialogs.services import Services
 from dialogs.types import Command
 from dialogs.views import icpc_words
+from procedure.states import DiscussionStatus
 from storage import queries
 
 USAGE = "Type: icpc CASE_REF held WHEN, e.g. icpc CR-1234 held 19/11/2026 10:00 (or 'yesterday 14:00')."
@@ -53,7 +54,7 @@ async def icpc_command(session: AsyncSession, services: Services, cmd: Command, 
         await replies.card(session, cmd.where, cards.error_card("I could not read that — nothing was saved", str(e)))
         return
     visible = [d for d in await queries.discussions_for_case(session, ref)
-               if d.status != "cancelled" and await may_see(session, d, chair)]  # fmt: skip
+               if d.status != DiscussionStatus.CANCELLED and await may_see(session, d, chair)]  # fmt: skip
     if not visible:
         # The same answer for "no such case" and "not yours": it does not confirm a case exists.
         await replies.card(session, cmd.where, cards.error_card(

@@ -72,7 +72,7 @@ async def _notice(session: AsyncSession, services: Services | None, d: Discussio
 async def delivery_failed(session: AsyncSession, row: OutboxMessage, services: Services | None = None) -> None:
     """A message could not be delivered, for good: the chair is told who was not reached and,
     for an invitation, who to phone and how to record their answer."""
-    if row.op == "upload" and row.purpose == "report_file":  # the report: whoever chose Allow hears it
+    if row.op == OutboxOp.UPLOAD and row.purpose == "report_file":  # the report: whoever chose Allow hears it
         await outbox.enqueue(session, target=row.target, purpose="delivery_failure",
                              payload={"type": "message", "text": f"Not downloaded: the report could not be saved to your "
                                       f"OneDrive ({_reason(row.last_error)}). Press Download report again."})  # fmt: skip

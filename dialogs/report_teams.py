@@ -105,7 +105,7 @@ async def report_command(session: AsyncSession, services: Services, cmd: Command
 FILE_KIND = "report"
 
 
-def period_data(period: Period) -> dict[str, str]:
+def period_data(period: Period) -> dict[str, Any]:
     return {"from": period.first.isoformat(), "to": period.last.isoformat()}
 
 

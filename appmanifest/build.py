@@ -23,6 +23,7 @@ COMMANDS = [
     ("start", "Start the discussion and its agenda: start CASE_REF"),
     ("close", "Close the discussion and produce the record: close CASE_REF"),
     ("review", "Convene a review discussion: review CASE_REF"),
+    ("icpc", "Record when the Initial Child Protection Conference was held: icpc CASE_REF held WHEN"),
     ("cases", "Your open discussions; for a duty manager, the cases at risk"),
     ("report", "Chairs and duty managers: timeliness, attendance and escalation figures"),
     ("help", "What the bot can do"),

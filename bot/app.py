@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+import dateparser  # noqa: F401  (loaded at start: procedure.dates imports it lazily, for the CLI)
 from aiohttp import web
 from botbuilder.core import serializer_helper
 from botbuilder.integration.aiohttp import (

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import os
 import sys
 from pathlib import Path
 
+from bot.files import write_private
 from bot.settings import Settings
 from dialogs.export import case_record
 from dialogs.record_docx import render_docx
@@ -28,19 +28,6 @@ from storage.models import utcnow
 
 BINARY = ("pdf", "docx")
 FORMATS = ("json", "md", "html", "pdf", "docx")
-
-
-def write_private(path: Path, content: str | bytes) -> None:
-    """Write `content` to a file only its owner can read (0600), replacing any older file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(fd, 0o600)  # O_CREAT's mode does not apply to a file that already existed
-    if isinstance(content, bytes):
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-    else:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(content)
 
 
 async def export_case(settings: Settings, case_ref: str, fmt: str, out: Path | str | None = None) -> int:

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.connector import ConnectorClient, ConnectorError
 from bot.settings import Settings
-from dialogs import notify, record_files
+from dialogs import notify, record_files, uploads
 from dialogs.services import Services
 from procedure import load_profile
 from storage import outbox as q
@@ -179,13 +179,13 @@ class OutboxWorker:
         log.info("delivered", extra={**fields, "conversation": conversation_id, "activity": activity_id})
 
     async def _deliver_upload(self, row: OutboxMessage, fields: dict[str, Any]) -> None:
-        """A file a person allowed (the record's PDF): made fresh, PUT to the upload URL, then the
-        file card and the audit entry in one transaction. Retried like any delivery."""
+        """A file a person allowed (the record's PDF, or the report): made fresh, PUT to the upload
+        URL, then the file card and the audit entry in one transaction. Retried like any delivery."""
         try:
             async with self._factory() as session:
-                pdf = await record_files.pdf_for_upload(session, self._record_services(), row.payload)
+                pdf = await uploads.content(session, self._record_services(), row.payload, self._clock())
             if pdf is None:
-                raise _Permanent("the discussion of this file no longer exists")
+                raise _Permanent("what this file was made from no longer exists")
             await self._hold(row)  # making the PDF may have outlasted the lease
             await self._connector.upload(row.payload["upload_url"], pdf)
         except ConnectorError as e:
@@ -205,7 +205,7 @@ class OutboxWorker:
             return
         async with transaction(self._factory) as session:
             await q.settle_sent(session, row.id, self.owner, "", None, "")
-            await record_files.pdf_uploaded(session, row.target, row.payload, self._clock())
+            await uploads.uploaded(session, row.target, row.payload, self._clock())
         log.info("file uploaded", extra={**fields, "bytes": len(pdf)})
         self.wake()
 

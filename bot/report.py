@@ -1,24 +1,23 @@
 """`sdbot report`: the learning and assurance figures as JSON, Markdown or a self-contained
-HTML page, on stdout or into a file."""
+HTML page, on stdout or into a file.
+
+Imports only what the report needs, when it runs (not the bot, cards or record exports):
+`sdbot --help` builds this parser, and a manager's `sdbot report` should start quickly.
+"""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
-from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.export import write_private
-from bot.settings import Settings
-from dialogs.parse import InputError
-from dialogs.report import Period, build_report, period_from, to_html, to_markdown
-from dialogs.services import Services
-from procedure import load_profile
-from storage.db import create_engine, session_factory
-from storage.models import utcnow
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from bot.settings import Settings
+    from dialogs.report import Period
+    from dialogs.services import Services
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -35,8 +34,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run_report(settings: Settings, args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from datetime import UTC, datetime
+
+    from dialogs.parse import InputError
+    from dialogs.report import period_from
+    from dialogs.services import Services
+    from procedure.profile import load_profile
+
     services = Services.build(load_profile(settings.profile or None), settings.timezone)
-    now = utcnow()
+    now = datetime.now(UTC)
     try:
         period = period_from(args.from_date, args.to_date, now, settings.timezone)
     except InputError as e:
@@ -46,10 +54,16 @@ def run_report(settings: Settings, args: argparse.Namespace) -> int:
     if args.format == "json":
         text = json.dumps(report, indent=2, ensure_ascii=False)
     elif args.format == "md":
+        from dialogs.report import to_markdown
+
         text = to_markdown(report)
     else:
+        from dialogs.report import to_html
+
         text = to_html(report)
     if args.out:
+        from bot.files import write_private
+
         out = Path(args.out)
         write_private(out, text + "\n")  # it names cases to follow up: owner-only, like exports
         print(f"wrote {out}: {report['discussions']} discussion(s), {report['period']['from']} to {report['period']['to']}")
@@ -59,6 +73,9 @@ def run_report(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _build(settings: Settings, services: Services, period: Period, now: datetime) -> dict[str, Any]:
+    from dialogs.report import build_report
+    from storage.db import create_engine, session_factory
+
     engine = create_engine(settings.database_url)
     try:
         async with session_factory(engine)() as session:

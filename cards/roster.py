@@ -140,6 +140,8 @@ def roster(view: RosterView) -> dict[str, Any]:
     ]  # fmt: skip
     if view.meeting_url:
         body.append(text(f"[Join the Teams meeting]({view.meeting_url})", size="Small"))
+    if view.icpc:
+        body.append(text(view.icpc, size="Small", weight="Bolder"))
     if view.rows:
         body.append(box([_row(row) for row in view.rows], "default"))
     else:

@@ -35,3 +35,5 @@ class Verb(StrEnum):
     APPROVE_CIRCULATION = "approve_circulation"
     ACTION_DONE = "action_done"
     RECORD_PDF = "record_pdf"
+    # The learning and assurance report (chairs and duty managers)
+    REPORT_FILE = "report_file"

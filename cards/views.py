@@ -134,6 +134,7 @@ class RosterView:
     not_delivered: int = 0  # invitations that failed for good
     record_form: RecordAnswerForm | None = None  # the chair's Record answer button
     state: str = ""  # the discussion's status code ("invited", "in_progress"...): the next step follows from it
+    icpc: str | None = None  # the ICPC deadline and when it was held, in words (after an S47)
 
 
 @dataclass(frozen=True)

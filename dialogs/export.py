@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.views import quorum_of_kinds
+from dialogs.views import icpc_held_of, quorum_of_kinds
 from procedure.states import DiscussionStatus, InvitationStatus
 from storage import queries
 from storage.models import Discussion
@@ -81,6 +81,8 @@ async def discussion_record(session: AsyncSession, d: Discussion, tz: Any) -> di
         "circulate_by": _iso(d.circulate_by, tz),
         "circulated_at": _iso(d.circulated_at, tz),
         "icpc_by": _iso(d.icpc_by, tz),
+        # When the ICPC was held (recorded by the chair with `icpc`): the initiating discussion's.
+        "icpc_held_at": _iso(await icpc_held_of(session, d), tz),
         "next_review_at": _iso(d.next_review_at, tz),
     }  # fmt: skip
 

@@ -72,6 +72,11 @@ async def _notice(session: AsyncSession, services: Services | None, d: Discussio
 async def delivery_failed(session: AsyncSession, row: OutboxMessage, services: Services | None = None) -> None:
     """A message could not be delivered, for good: the chair is told who was not reached and,
     for an invitation, who to phone and how to record their answer."""
+    if row.op == OutboxOp.UPLOAD and row.purpose == "report_file":  # the report: whoever chose Allow hears it
+        await outbox.enqueue(session, target=row.target, purpose="delivery_failure",
+                             payload={"type": "message", "text": f"Not downloaded: the report could not be saved to your "
+                                      f"OneDrive ({_reason(row.last_error)}). Press Download report again."})  # fmt: skip
+        return
     if row.purpose.startswith("delivery_failure") or not row.discussion_id:
         return
     if row.op == OutboxOp.UPLOAD:  # the record's PDF: whoever chose Allow hears it, where they chose it

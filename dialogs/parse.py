@@ -44,9 +44,9 @@ def case_ref(text: str) -> str:
     return ref.upper()
 
 
-def when(text: str, now: datetime, tz: str, what: str) -> datetime:
+def when(text: str, now: datetime, tz: str, what: str, prefer: str = "future") -> datetime:
     try:
-        return parse_when(text, now, tz)
+        return parse_when(text, now, tz, prefer)
     except DateParseError as e:
         raise InputError(f"{what}: {e}", field=what) from e
 

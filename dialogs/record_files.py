@@ -75,7 +75,7 @@ async def download_pdf(session: AsyncSession, services: Services, act: CardActio
     return CardReply(message=f"The PDF of the record is ready: choose Allow on the file card {where} to save it to your OneDrive.")
 
 
-def _upload_url_ok(url: Any) -> bool:
+def upload_url_ok(url: Any) -> bool:
     if not isinstance(url, str) or len(url) > 4000:
         return False
     parts = urlsplit(url)
@@ -96,7 +96,7 @@ async def file_consent(session: AsyncSession, services: Services, req: FileConse
         return
     info = req.upload_info
     fields = {k: info.get(k) for k in ("uploadUrl", "contentUrl", "uniqueId", "name", "fileType")}
-    if not _upload_url_ok(fields["uploadUrl"]) or not all(isinstance(v, str) and v for v in fields.values()):
+    if not upload_url_ok(fields["uploadUrl"]) or not all(isinstance(v, str) and v for v in fields.values()):
         await replies.text(session, req.where, "Not downloaded: Teams did not say where to save the file. Press Download PDF again.",
                            discussion_id=d.id)  # fmt: skip
         return

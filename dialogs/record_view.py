@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cards.format import escape_markdown
 from cards.record import Entry, Part, RecordDoc, Section, escape_inline
 from dialogs.services import Services
-from dialogs.views import quorum_of_kinds
+from dialogs.views import icpc_held_of, quorum_of_kinds
 from procedure import AGENCY_KINDS, AGENDA, CONCERNS, DECISION_TOPICS, FLAGS, AgendaStep
 from procedure.labels import (
     ANSWER_WORDS,
@@ -226,13 +226,14 @@ async def _escalations(ctx: _Context, d: Discussion) -> list[Entry]:
     return entries
 
 
-def _deadlines(ctx: _Context, d: Discussion) -> list[Entry]:
+def _deadlines(ctx: _Context, d: Discussion, icpc_held: datetime | None) -> list[Entry]:
     entries = [Entry("Convene by", ctx.when(d.convene_by, "No deadline"), (("Rule", d.convene_by_rule),)
                      + ((("Note", d.convene_by_note),) if d.convene_by_note else ()))]  # fmt: skip
     entries.append(Entry("Circulate the record by", ctx.when(d.circulate_by, "When the discussion is closed")))
     entries.append(Entry("Record circulated", ctx.when(d.circulated_at, "Not yet")))
     if d.icpc_by:
         entries.append(Entry("Initial Child Protection Conference by", ctx.when(d.icpc_by)))
+        entries.append(Entry("Initial Child Protection Conference held", ctx.when(icpc_held, "Not recorded yet")))
     else:
         entries.append(Entry("Initial Child Protection Conference", "Not required: no Section 47 enquiry initiated"))
     if d.next_review_at:
@@ -292,7 +293,7 @@ async def discussion_part(session: AsyncSession, services: Services, d: Discussi
     sections.append(Section("invitations", "Invitations and answers (late withdrawals marked LATE)",
                             tuple(await _invitations(ctx, d)), "No invitations."))  # fmt: skip
     sections.append(Section("escalations", "Escalations", tuple(await _escalations(ctx, d)), "None."))
-    sections.append(Section("deadlines", "Deadlines that follow", tuple(_deadlines(ctx, d))))
+    sections.append(Section("deadlines", "Deadlines that follow", tuple(_deadlines(ctx, d, await icpc_held_of(session, d)))))
     title = f"{kind}, {held}" if held else kind
     return Part(title=title, facts=tuple(facts), sections=tuple(sections))
 

@@ -4,12 +4,12 @@ assurance reports" defines each figure).
 
 Counts come from aggregate SQL (`storage/reports.py`); the working-day arithmetic (medians)
 is here, with the procedure's calendar. The same data is given as JSON (`sdbot report`),
-Markdown, a self-contained HTML page with charts, and a Teams card (`report`).
+Markdown, a self-contained HTML page with charts, and a Teams card (`report`, in
+`dialogs/report_teams.py`). Kept free of the Teams side so `sdbot report` imports little.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import re
 import statistics
@@ -22,20 +22,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import cards
-from cards.report import ReportCardView, report_card
-from dialogs import parse, replies
+from dialogs import parse
 from dialogs.parse import InputError
 from dialogs.services import Services
-from dialogs.types import Command
 from procedure import AGENCY_KINDS, ESCALATION_KINDS, WorkingDayCalendar
 from procedure.times import fmt_when
-from storage import outbox, queries
 from storage import reports as figures
 from storage.reports import Month
 
 DEFAULT_MONTHS = 3
-FULL_REPORT_HINT = "sdbot report --format html --out report.html"
+MAX_DAYS = 3653  # 10 years: one CASE branch per month, so a period has a bound
 
 
 @dataclass(frozen=True)
@@ -59,6 +55,8 @@ def period_from(text_from: str | None, text_to: str | None, now: datetime, tz: s
     first = parse.when(text_from, now, tz, "from").date() if text_from else months_before(last, DEFAULT_MONTHS)
     if first > last:
         raise InputError(f"The period starts ({fmt_when(first, 'input')}) after it ends ({fmt_when(last, 'input')}).", field="from")
+    if (last - first).days > MAX_DAYS:
+        raise InputError("The period is longer than 10 years: give a shorter one.", field="from")
     return Period(first, last)
 
 
@@ -142,16 +140,17 @@ async def build_report(session: AsyncSession, services: Services, period: Period
             "not_circulated": totals["not_circulated"],
             "not_yet_due": totals["circulation_not_yet_due"],
         },
-        # The bot sets the ICPC deadline but does not record when the ICPC was held.
-        "icpc_within_15wd": None,
-        "icpc": {"required": totals["icpc_required"], "deadline_passed": totals["icpc_deadline_passed"],
-                 "held_within_15wd": None},  # fmt: skip
+        # Held on or before icpc_by, as the chair recorded it (`icpc CASE_REF held WHEN`).
+        "icpc_within_15wd": totals["icpc_held_within"],
+        "icpc": {"required": totals["icpc_required"], "held_within_15wd": totals["icpc_held_within"],
+                 "held_late": totals["icpc_held_late"], "not_held": totals["icpc_not_held"],
+                 "not_yet_due": totals["icpc_not_yet_due"]},  # fmt: skip
         "by_agency": by_agency,
         "escalations": {**{kind: 0 for kind in ESCALATION_KINDS}, **escalations},
         "disagreements": disagreements,
         "follow_up": [
             {"case_ref": f["case_ref"],
-             "why": [w for w in ("held_late", "not_held", "not_circulated", "circulated_late") if f[w]],
+             "why": [w for w in RULE_WORDS if f[w]],
              "convene_by": services.local(f["convene_by"]).isoformat(timespec="minutes"),
              "started_at": services.local(f["started_at"]).isoformat(timespec="minutes") if f["started_at"] else None}
             for f in follow
@@ -186,7 +185,8 @@ async def _by_agency(session: AsyncSession, start: datetime, end: datetime) -> l
 # Formats ------------------------------------------------------------------------------------
 
 RULE_WORDS = {"held_late": "held late", "not_held": "not held", "not_circulated": "record not circulated",
-              "circulated_late": "record circulated late"}  # fmt: skip
+              "circulated_late": "record circulated late", "icpc_late": "ICPC held late",
+              "icpc_not_held": "ICPC not held by its deadline"}  # fmt: skip
 
 
 def _pct(n: int, of: int) -> str:
@@ -199,6 +199,8 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str]]:
     median = report["median_working_days_referral_to_discussion"]
     closed = report["circulation"]["closed"]
     late_withdrawals = sum(a["late_withdrawals"] for a in report["by_agency"])
+    icpc = report["icpc"]
+    icpc_due = icpc["held_within_15wd"] + icpc["held_late"] + icpc["not_held"]
     return [
         ("Discussions sent", str(n)),
         ("Held by the convene-by deadline", f"{t['held_by_deadline']} of {due} due ({_pct(t['held_by_deadline'], due)})"),
@@ -208,6 +210,8 @@ def headline(report: dict[str, Any]) -> list[tuple[str, str]]:
         ("Median working days, referral to discussion", "-" if median is None else f"{median:g}"),
         ("Quorate at the start", f"{report['quorate_at_start']} of {report['held']} held"),
         ("Record circulated within 1 working day", f"{report['circulated_within_1wd']} of {closed} closed"),
+        ("ICPC held within 15 working days", f"{icpc['held_within_15wd']} of {icpc_due} due"
+         + (f" ({icpc['held_late']} late, {icpc['not_held']} not held)" if icpc["held_late"] or icpc["not_held"] else "")),
         ("Late withdrawals", str(late_withdrawals)),
         ("Escalations", str(sum(report["escalations"].values()))),
         ("Professional disagreements", str(sum(report["disagreements"].values()))),
@@ -240,7 +244,10 @@ def _tables(report: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]
             ["circulated late", str(report["circulation"]["late"])],
             ["not circulated (deadline passed)", str(report["circulation"]["not_circulated"])],
             ["ICPC needed (S47 initiated)", str(report["icpc"]["required"])],
-            ["ICPC deadline passed", str(report["icpc"]["deadline_passed"])],
+            ["ICPC held within 15 working days", str(report["icpc"]["held_within_15wd"])],
+            ["ICPC held late", str(report["icpc"]["held_late"])],
+            ["ICPC not held (deadline passed)", str(report["icpc"]["not_held"])],
+            ["ICPC not yet due", str(report["icpc"]["not_yet_due"])],
         ]),
         ("To follow up (case references only)", ["case", "why", "convene by", "started"],
          [[f["case_ref"], ", ".join(RULE_WORDS[w] for w in f["why"]), _shown(f["convene_by"]), _shown(f["started_at"]) if f["started_at"] else "-"]
@@ -253,14 +260,14 @@ def _shown(iso: str) -> str:
     return fmt_when(datetime.fromisoformat(iso))
 
 
-def _title(report: dict[str, Any]) -> str:
+def report_title(report: dict[str, Any]) -> str:
     p = report["period"]
     first, last = date.fromisoformat(p["from"]), date.fromisoformat(p["to"])
     return f"Strategy discussions: learning and assurance, {fmt_when(first, 'input')} to {fmt_when(last, 'input')}"
 
 
 def to_markdown(report: dict[str, Any]) -> str:
-    out = [f"# {_title(report)}", "", f"Generated {_shown(report['generated_at'])}. Discussions whose invitations were sent "
+    out = [f"# {report_title(report)}", "", f"Generated {_shown(report['generated_at'])}. Discussions whose invitations were sent "
            "in the period; definitions in the README, \"Learning and assurance reports\".", ""]  # fmt: skip
     for title, header, rows in _tables(report):
         out += [f"## {title}", ""]
@@ -299,7 +306,7 @@ def _html_table(title: str, header: list[str], rows: list[list[str]]) -> str:
 
 def to_html(report: dict[str, Any]) -> str:
     """One page, no external requests (charts are inline SVG), readable printed."""
-    from dialogs import charts
+    from dialogs import svg_charts as charts
 
     e = html.escape
     tables = {title: (header, rows) for title, header, rows in _tables(report)}
@@ -312,7 +319,7 @@ def to_html(report: dict[str, Any]) -> str:
         agency_title: charts.agencies_svg(agencies_with_invitations) if agencies_with_invitations else "",
         escalation_title: charts.escalations_svg([(k.replace("_", " "), v) for k, v in report["escalations"].items()]),
     }
-    body = [f"<h1>{e(_title(report))}</h1>",
+    body = [f"<h1>{e(report_title(report))}</h1>",
             f"<p class='note'>Generated {e(_shown(report['generated_at']))}. Discussions whose invitations were sent in the "
             "period; definitions in the README, “Learning and assurance reports”. Case references appear only "
             "where a manager needs to follow up.</p>"]  # fmt: skip
@@ -326,62 +333,4 @@ def to_html(report: dict[str, Any]) -> str:
             body.append(_html_table(title, header, rows))
         body.append("</section>")
     return ("<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'>"
-            f"<title>{e(_title(report))}</title><style>{CSS}</style></head><body>{''.join(body)}</body></html>")  # fmt: skip
-
-
-# Teams: `report` -----------------------------------------------------------------------------
-
-_REPORT_ARGS = re.compile(r"^(?:from\s+(?P<from>.+?))?\s*(?:\bto\s+(?P<to>.+))?$", re.I)
-
-
-async def may_see_reports(session: AsyncSession, aad_object_id: str | None) -> bool:
-    person = await queries.person_by_aad(session, aad_object_id)
-    if person is None:
-        return False
-    return person.can_chair or bool(await queries.agencies_with_duty_manager(session, person.id))
-
-
-async def report_view(session: AsyncSession, services: Services, period: Period, now: datetime) -> dict[str, Any]:
-    report = await build_report(session, services, period, now)
-    t = report["timeliness"]
-    # Rendering is CPU work: off the event loop.
-    chart = await asyncio.to_thread(charts_png, t["held_by_deadline"], t["held_late"], t["not_held"], t["not_yet_due"])
-    return report_card(ReportCardView(title=_title(report), facts=headline(report), chart_data_uri=chart,
-                                      full_report_hint=FULL_REPORT_HINT))  # fmt: skip
-
-
-def charts_png(*counts: int) -> str:
-    from dialogs import charts
-
-    return charts.timeliness_png_data_uri(*counts)
-
-
-async def report_command(session: AsyncSession, services: Services, cmd: Command, rest: str) -> None:
-    if not await may_see_reports(session, cmd.actor.aad_object_id):
-        await replies.card(session, cmd.where, cards.error_card(
-            "Reports are for chairs and duty managers",
-            "Only people who may chair, or who are an agency's duty manager in the directory, can see the "
-            "learning and assurance report. Ask your administrator if you need it.",
-        ))  # fmt: skip
-        return
-    match = _REPORT_ARGS.match(rest.strip())
-    try:
-        if match is None:
-            raise InputError("Type: report [from DD/MM/YYYY] [to DD/MM/YYYY] (default: the last 3 months).")
-        period = period_from(match.group("from"), match.group("to"), cmd.now, services.tz.key)
-    except InputError as e:
-        await replies.card(session, cmd.where, cards.error_card("Which period?", str(e)))
-        return
-    if cmd.where.conversation_type == "personal":
-        await replies.card(session, cmd.where, await report_view(session, services, period, cmd.now))
-        return
-    # Typed in a channel or group chat: the figures go to the person's personal chat only.
-    ref = await outbox.conversation(session, f"user:{cmd.actor.aad_object_id}") if cmd.actor.aad_object_id else None
-    if ref is None:
-        await replies.text(session, cmd.where, "Type `report` in a personal chat with me: I send the figures only there.")
-        return
-    card = await report_view(session, services, period, cmd.now)
-    await outbox.enqueue(session, target={"kind": "conversation", "conversation_id": ref.conversation_id,
-                                          "service_url": ref.service_url, "tenant_id": ref.tenant_id},
-                         payload=replies.card_activity(card, "Learning and assurance report"), purpose="report")  # fmt: skip
-    await replies.text(session, cmd.where, "Sent to you in a personal chat.")
+            f"<title>{e(report_title(report))}</title><style>{CSS}</style></head><body>{''.join(body)}</body></html>")  # fmt: skip

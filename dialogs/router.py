@@ -14,12 +14,13 @@ from dialogs import (
     agenda,
     cases,
     convene,
+    icpc,
     meeting,
     parse,
     record,
     record_files,
     replies,
-    report,
+    report_teams,
     review,
     rsvp,
     status,
@@ -43,6 +44,7 @@ COMMANDS: list[tuple[str, str]] = [
     ("start CASE_REF", "Open the discussion: the Professional Difference Statement, then the agenda."),
     ("close CASE_REF", "Close the discussion and produce the record for circulation."),
     ("review CASE_REF", "Convene a review discussion linked to the last one."),
+    ("icpc CASE_REF held WHEN", "Record when the Initial Child Protection Conference was held (chairs; after an S47)."),
     ("cases", "Your open discussions (chairs), or the cases at risk your agency is in (duty managers)."),
     ("report [from DATE] [to DATE]", "Chairs and duty managers: timeliness, attendance and escalation figures (default: the last 3 months)."),
     ("help", "This list."),
@@ -55,8 +57,9 @@ REGISTRY.command("status", status.status_command)
 REGISTRY.command("start", meeting.start_command)
 REGISTRY.command("close", record.close_command)
 REGISTRY.command("review", review.review_command)
+REGISTRY.command("icpc", icpc.icpc_command)
 REGISTRY.command("cases", cases.cases_command)
-REGISTRY.command("report", report.report_command)
+REGISTRY.command("report", report_teams.report_command)
 REGISTRY.action(convene.convene_form, Verb.CONVENE_FORM)
 REGISTRY.action(convene.send_invitations, Verb.SEND_INVITATIONS)
 REGISTRY.action(rsvp.answer, Verb.ACCEPT, Verb.DECLINE, Verb.DELEGATE, Verb.WITHDRAW)
@@ -72,6 +75,7 @@ REGISTRY.action(meeting.csc_not_present, Verb.CSC_NOT_PRESENT)
 REGISTRY.action(record.approve_circulation, Verb.APPROVE_CIRCULATION)
 REGISTRY.action(record.action_done, Verb.ACTION_DONE)
 REGISTRY.action(record_files.download_pdf, Verb.RECORD_PDF)
+REGISTRY.action(report_teams.report_file, Verb.REPORT_FILE)
 
 
 async def _case_ref_in(session: AsyncSession, cmd: Command) -> str | None:
@@ -145,8 +149,11 @@ async def handle_action(session: AsyncSession, services: Services, act: CardActi
 
 
 async def handle_file_consent(session: AsyncSession, services: Services, req: FileConsent) -> None:
-    """Teams' `fileConsent/invoke`: the only file the bot offers is the record's PDF."""
-    await record_files.file_consent(session, services, req)
+    """Teams' `fileConsent/invoke`: the record's PDF, or the report (its card says which)."""
+    if req.context.get("kind") == report_teams.FILE_KIND:
+        await report_teams.file_consent(session, services, req)
+    else:
+        await record_files.file_consent(session, services, req)
 
 
 async def failed(session: AsyncSession, where: Where) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import cards
+from cards.format import fmt_when
 from dialogs.parse import FORMATS
 from dialogs.services import Services
 from procedure import (
@@ -231,6 +232,7 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
         not_delivered=sum(1 for i in d.invitations if i.delivery == Delivery.FAILED and i.status in (InvitationStatus.PENDING, InvitationStatus.DELEGATED)),
         record_form=await record_answer_form(session, d) if for_chair and d.status in (DiscussionStatus.INVITED, DiscussionStatus.IN_PROGRESS) else None,
         state=str(d.status) if for_chair else "",  # the next step is the chair's
+        icpc=icpc_words(services, d.icpc_by, await icpc_held_of(session, d), now) if d.icpc_by else None,
     )
     return cards.roster(view)
 
@@ -238,3 +240,20 @@ async def roster_card(session: AsyncSession, services: Services, d: Discussion, 
 def quorum_of_kinds(kinds: list[str], flags: list[str], profile_name: str):  # type: ignore[no-untyped-def]
 
     return quorum(kinds, flags, load_profile(profile_name))
+
+
+async def icpc_held_of(session: AsyncSession, d: Discussion) -> datetime | None:
+    """When the ICPC that `d`'s deadline is about was held (None: not recorded)."""
+    if d.icpc_by is None or not d.initiating_discussion_id:
+        return None
+    source = d if d.initiating_discussion_id == d.id else await queries.discussion(session, d.initiating_discussion_id)
+    return source.icpc_held_at if source is not None else None
+
+
+def icpc_words(services: Services, icpc_by: datetime, held_at: datetime | None, now: datetime) -> str:
+    """One line for the roster and the confirmation: the deadline, and whether it was met."""
+    if held_at is None:
+        state = "deadline passed, not recorded as held" if now > icpc_by else "not yet held"
+        return f"ICPC by {fmt_when(services.local(icpc_by))}: {state}"
+    verdict = f"within {services.profile.icpc_within_wd} working days" if held_at <= icpc_by else "LATE"
+    return f"ICPC held {fmt_when(services.local(held_at))} (by {fmt_when(services.local(icpc_by))}: {verdict})"

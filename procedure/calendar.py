@@ -7,17 +7,24 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from procedure.profile import Profile
 
 # holidays' subdivisions of the United Kingdom for our region names.
-_SUBDIVISIONS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
+SUBDIVISIONS = {"england-and-wales": "ENG", "scotland": "SCT", "northern-ireland": "NIR"}
 
 
 @lru_cache(maxsize=64)
 def _bank_holidays(region: str, year: int) -> frozenset[date]:
-    return frozenset(holidays.country_holidays("GB", subdiv=_SUBDIVISIONS[region], years=year))
+    # The years most cases need come from a table generated from the `holidays` package (the
+    # same dates, checked by a test): importing the package loads every country's rules, about
+    # half a second for each `sdbot` command that counts working days.
+    from procedure.bank_holidays import BANK_HOLIDAYS, FIRST_YEAR, LAST_YEAR
+
+    if FIRST_YEAR <= year <= LAST_YEAR and region in BANK_HOLIDAYS:
+        return frozenset(date.fromisoformat(d) for d in BANK_HOLIDAYS[region][year])
+    import holidays
+
+    return frozenset(holidays.country_holidays("GB", subdiv=SUBDIVISIONS[region], years=year))
 
 
 class WorkingDayCalendar:

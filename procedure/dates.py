@@ -6,8 +6,6 @@ import re
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import dateparser
-
 EXAMPLES = ("e.g. 'now', 'today 09:30', 'tomorrow 2pm', '24/12/2026 10:00', 'next Friday 11:00', 'in 2 hours', "
             "'20 minutes ago'")
 DEFAULT_TIME = time(9, 0)  # a date with no time means the start of the working day
@@ -36,8 +34,9 @@ def _resolve_gap(naive: datetime, zone: ZoneInfo) -> datetime:
     return aware
 
 
-def parse_when(text: str, now: datetime, tz: str = "Europe/London") -> datetime:
-    """`text` as an aware datetime in `tz`.
+def parse_when(text: str, now: datetime, tz: str = "Europe/London", prefer: str = "future") -> datetime:
+    """`text` as an aware datetime in `tz`. `prefer` ("future" or "past") is how a date without
+    a year or a bare weekday is read: the next one (a start) or the last one (something held).
 
     dateparser keeps the starting UTC offset when a relative date crosses a clock change
     (TEAMS-NOTES), so it parses naive wall-clock time against the naive local `now`, and the
@@ -65,12 +64,14 @@ def parse_when(text: str, now: datetime, tz: str = "Europe/London") -> datetime:
     match = _WEEKDAY.match(phrase)
     if match and match.group(1) and match.group(1).strip().lower() == "next":
         phrase = phrase[len(match.group(1)):]  # dateparser reads "next friday" oddly; a bare weekday is the next one
+    import dateparser  # here, not at the top: ~0.2 s to import, and most commands parse no date
+
     parsed = dateparser.parse(
         phrase,
         languages=["en"],
         settings={
             "DATE_ORDER": "DMY",
-            "PREFER_DATES_FROM": "future",
+            "PREFER_DATES_FROM": "past" if prefer == "past" else "future",
             "RELATIVE_BASE": base,
             "RETURN_AS_TIMEZONE_AWARE": False,
             "PREFER_DAY_OF_MONTH": "first",
@@ -83,6 +84,8 @@ def parse_when(text: str, now: datetime, tz: str = "Europe/London") -> datetime:
         return parsed.astimezone(zone)
     if not _HAS_TIME.search(cleaned):
         parsed = datetime.combine(parsed.date(), DEFAULT_TIME)
-    if match and parsed.date() <= base.date():
+    if match and prefer != "past" and parsed.date() <= base.date():
         parsed += timedelta(days=7)
+    elif match and prefer == "past" and parsed.date() > base.date():
+        parsed -= timedelta(days=7)
     return _resolve_gap(parsed.replace(microsecond=0), zone)

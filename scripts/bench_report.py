@@ -60,6 +60,8 @@ def rows(n: int, now: datetime, seed: int = 13) -> dict[str, list[dict[str, obje
         circulate_by = closed + timedelta(days=1) if closed else None
         circulated = closed + timedelta(hours=rng.uniform(0, 40)) if closed and rng.random() < 0.93 else None
         s47 = closed is not None and rng.random() < 0.4
+        icpc_by = (started + timedelta(days=21)) if s47 and started else None
+        icpc_held = started + timedelta(days=rng.uniform(7, 28)) if icpc_by and started and rng.random() < 0.8 else None
         out["discussions"].append(dict(
             id=did, case_ref=f"BENCH-{k:05d}", kind="initial", status="closed" if closed else ("in_progress" if started else "invited"),
             profile="pan-sussex", referral_received_at=referral, concerns=["significant-harm"], flags=[],
@@ -67,7 +69,8 @@ def rows(n: int, now: datetime, seed: int = 13) -> dict[str, list[dict[str, obje
             duration_minutes=60, format="teams", chair_person_id="chris", created_at=invited - timedelta(minutes=5),
             invited_at=invited, started_at=started, quorate_at_start=(rng.random() < 0.85) if started else None,
             closed_at=closed, circulate_by=circulate_by, circulated_at=circulated,
-            icpc_by=(started + timedelta(days=21)) if s47 and started else None, s47_initiated=s47,
+            icpc_by=icpc_by, s47_initiated=s47, initiating_discussion_id=did if s47 else None,
+            icpc_held_at=icpc_held if icpc_held and icpc_held < now else None,
             agenda_step=0, agenda={}, meeting_pending=False,
         ))  # fmt: skip
         for position, (agency, kind) in enumerate(AGENCIES[: rng.randint(3, len(AGENCIES))]):
@@ -111,11 +114,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--discussions", type=int, default=10_000)
     parser.add_argument("--database-url", help="an EMPTY database to fill (default: SQLite in a temporary folder)")
+    parser.add_argument("--keep", metavar="FILE", help="fill this new SQLite file and keep it (to time `sdbot report` "
+                        "against it again, e.g. with /usr/bin/time)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        url = args.database_url or f"sqlite+aiosqlite:///{folder}/bench.db"
+        url = args.database_url or f"sqlite+aiosqlite:///{args.keep or folder + '/bench.db'}"
         migrate_sync(url)
         asyncio.run(fill(url, args.discussions))
+        if args.keep:
+            print(f"kept {args.keep}: DATABASE_URL={url}")
         sdbot = str(Path(sys.executable).with_name("sdbot"))
         env = {**os.environ, "DATABASE_URL": url, "SDBOT_LOG_LEVEL": "WARNING"}
         print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs (other work slows the wall time)")

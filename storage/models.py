@@ -203,6 +203,9 @@ class Discussion(Base):
     circulation_approved_at: Mapped[datetime | None]
     circulated_at: Mapped[datetime | None]
     icpc_by: Mapped[datetime | None]
+    # When the Initial Child Protection Conference was held, as the chair recorded it (`icpc`):
+    # kept on the discussion that initiated the S47 (the one whose icpc_by counts).
+    icpc_held_at: Mapped[datetime | None]
     s47_initiated: Mapped[bool] = mapped_column(Boolean, default=False)
     initiating_discussion_id: Mapped[str | None] = mapped_column(String(36))
     agenda_step: Mapped[int] = mapped_column(Integer, default=0)

@@ -26,6 +26,13 @@ from storage.models import (
     Invitation,
 )
 
+# The tables' columns, not the ORM classes: these are Core selects of counts, so nothing
+# here needs the mappers configured or ORM compilation (a few hundred ms a process).
+_discussions, _invitations, _attendance = Discussion.__table__, Invitation.__table__, Attendance.__table__
+_escalations, _disagreements, _agencies = Escalation.__table__, Disagreement.__table__, Agency.__table__
+D, I, A = _discussions.c, _invitations.c, _attendance.c  # noqa: E741
+E, G, AG = _escalations.c, _disagreements.c, _agencies.c
+
 
 @dataclass(frozen=True)
 class Month:
@@ -39,9 +46,9 @@ class Month:
 
 def _in_period(start: datetime, end: datetime) -> ColumnElement[bool]:
     return and_(
-        Discussion.invited_at >= start,
-        Discussion.invited_at < end,
-        Discussion.status != DiscussionStatus.CANCELLED,
+        D.invited_at >= start,
+        D.invited_at < end,
+        D.status != DiscussionStatus.CANCELLED,
     )
 
 
@@ -50,24 +57,38 @@ def _count(condition: ColumnElement[bool]) -> Any:
 
 
 def _held() -> ColumnElement[bool]:
-    return Discussion.started_at.is_not(None)
+    return D.started_at.is_not(None)
 
 
 def _held_by_deadline() -> ColumnElement[bool]:
     # A review the chair asked for with no time set has no deadline (NULL): held, it is in time.
-    return and_(_held(), or_(Discussion.convene_by.is_(None), Discussion.started_at <= Discussion.convene_by))
+    return and_(_held(), or_(D.convene_by.is_(None), D.started_at <= D.convene_by))
 
 
 def _held_late() -> ColumnElement[bool]:
-    return and_(_held(), Discussion.started_at > Discussion.convene_by)
+    return and_(_held(), D.started_at > D.convene_by)
 
 
 def _not_held(now: datetime) -> ColumnElement[bool]:
-    return and_(Discussion.started_at.is_(None), Discussion.convene_by < now)
+    return and_(D.started_at.is_(None), D.convene_by < now)
 
 
 def _not_yet_due(now: datetime) -> ColumnElement[bool]:
-    return and_(Discussion.started_at.is_(None), or_(Discussion.convene_by.is_(None), Discussion.convene_by >= now))
+    return and_(D.started_at.is_(None), or_(D.convene_by.is_(None), D.convene_by >= now))
+
+
+def _sets_icpc() -> ColumnElement[bool]:
+    # The discussion that initiated the S47 sets the ICPC deadline and holds its date; a review
+    # shows the same deadline (copied) and is not counted again.
+    return and_(D.icpc_by.is_not(None), D.initiating_discussion_id == D.id)
+
+
+def _icpc_late() -> ColumnElement[bool]:
+    return and_(_sets_icpc(), D.icpc_held_at > D.icpc_by)
+
+
+def _icpc_not_held(now: datetime) -> ColumnElement[bool]:
+    return and_(_sets_icpc(), D.icpc_held_at.is_(None), D.icpc_by < now)
 
 
 def _row(mapping: Any) -> dict[str, int]:
@@ -76,24 +97,27 @@ def _row(mapping: Any) -> dict[str, int]:
 
 async def totals(session: AsyncSession, start: datetime, end: datetime, now: datetime) -> dict[str, int]:
     """One row of counts over the period's discussions."""
-    closed = Discussion.closed_at.is_not(None)
-    circulated = Discussion.circulated_at.is_not(None)
+    closed = D.closed_at.is_not(None)
+    circulated = D.circulated_at.is_not(None)
     statement = select(
-        func.count(Discussion.id).label("discussions"),
+        func.count().label("discussions"),
         _count(_held()).label("held"),
         _count(_held_by_deadline()).label("held_by_deadline"),
         _count(_held_late()).label("held_late"),
         _count(_not_held(now)).label("not_held"),
         _count(_not_yet_due(now)).label("not_yet_due"),
-        _count(Discussion.quorate_at_start.is_(True)).label("quorate_at_start"),
-        _count(and_(_held(), Discussion.quorate_at_start.is_(False))).label("inquorate_at_start"),
+        _count(D.quorate_at_start.is_(True)).label("quorate_at_start"),
+        _count(and_(_held(), D.quorate_at_start.is_(False))).label("inquorate_at_start"),
         _count(closed).label("closed"),
-        _count(and_(circulated, Discussion.circulated_at <= Discussion.circulate_by)).label("circulated_within_1wd"),
-        _count(and_(circulated, Discussion.circulated_at > Discussion.circulate_by)).label("circulated_late"),
-        _count(and_(closed, ~circulated, Discussion.circulate_by < now)).label("not_circulated"),
-        _count(and_(closed, ~circulated, Discussion.circulate_by >= now)).label("circulation_not_yet_due"),
-        _count(Discussion.icpc_by.is_not(None)).label("icpc_required"),
-        _count(and_(Discussion.icpc_by.is_not(None), Discussion.icpc_by < now)).label("icpc_deadline_passed"),
+        _count(and_(circulated, D.circulated_at <= D.circulate_by)).label("circulated_within_1wd"),
+        _count(and_(circulated, D.circulated_at > D.circulate_by)).label("circulated_late"),
+        _count(and_(closed, ~circulated, D.circulate_by < now)).label("not_circulated"),
+        _count(and_(closed, ~circulated, D.circulate_by >= now)).label("circulation_not_yet_due"),
+        _count(_sets_icpc()).label("icpc_required"),
+        _count(and_(_sets_icpc(), D.icpc_held_at <= D.icpc_by)).label("icpc_held_within"),
+        _count(_icpc_late()).label("icpc_held_late"),
+        _count(_icpc_not_held(now)).label("icpc_not_held"),
+        _count(and_(_sets_icpc(), D.icpc_held_at.is_(None), D.icpc_by >= now)).label("icpc_not_yet_due"),
     ).where(_in_period(start, end))
     return _row((await session.execute(statement)).mappings().one())
 
@@ -103,15 +127,15 @@ async def timeliness_by_rule(
 ) -> list[dict[str, Any]]:
     statement = (
         select(
-            Discussion.convene_by_rule.label("rule"),
-            func.count(Discussion.id).label("discussions"),
+            D.convene_by_rule.label("rule"),
+            func.count().label("discussions"),
             _count(_held_by_deadline()).label("held_by_deadline"),
             _count(_held_late()).label("held_late"),
             _count(_not_held(now)).label("not_held"),
         )
         .where(_in_period(start, end))
-        .group_by(Discussion.convene_by_rule)
-        .order_by(Discussion.convene_by_rule)
+        .group_by(D.convene_by_rule)
+        .order_by(D.convene_by_rule)
     )
     return [
         {"rule": r["rule"], **_row({k: v for k, v in r.items() if k != "rule"})}
@@ -126,13 +150,13 @@ async def timeliness_by_month(
     if not months:
         return {}
     month = case(
-        *[(and_(Discussion.invited_at >= m.start, Discussion.invited_at < m.end), literal(m.label)) for m in months],
+        *[(and_(D.invited_at >= m.start, D.invited_at < m.end), literal(m.label)) for m in months],
         else_=literal("other"),
     ).label("month")
     statement = (
         select(
             month,
-            func.count(Discussion.id).label("discussions"),
+            func.count().label("discussions"),
             _count(_held_by_deadline()).label("held_by_deadline"),
             _count(_held_late()).label("held_late"),
             _count(_not_held(now)).label("not_held"),
@@ -149,7 +173,7 @@ async def referral_and_start_times(
     session: AsyncSession, start: datetime, end: datetime
 ) -> list[tuple[datetime, datetime]]:
     """(referral received, started) of each held discussion: the medians need each one."""
-    statement = select(Discussion.referral_received_at, Discussion.started_at).where(
+    statement = select(D.referral_received_at, D.started_at).where(
         _in_period(start, end), _held()
     )
     return [(a, b) for a, b in (await session.execute(statement)).all() if b is not None]  # _held(): never None
@@ -157,21 +181,21 @@ async def referral_and_start_times(
 
 async def invitations_by_agency(session: AsyncSession, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Answers per agency (and kind, for invitations no directory agency could take)."""
-    status = Invitation.status
+    status = I.status
     statement = (
         select(
-            Invitation.agency_id.label("agency"),
-            Invitation.agency_kind.label("kind"),
-            func.count(Invitation.id).label("invited"),
+            I.agency_id.label("agency"),
+            I.agency_kind.label("kind"),
+            func.count().label("invited"),
             _count(status == InvitationStatus.ACCEPTED).label("accepted"),
             _count(status == InvitationStatus.DECLINED).label("declined"),
             _count(status == InvitationStatus.WITHDRAWN).label("withdrawn"),
-            _count(Invitation.late.is_(True)).label("late_withdrawals"),
+            _count(I.late.is_(True)).label("late_withdrawals"),
             _count(status.in_((InvitationStatus.PENDING, InvitationStatus.DELEGATED))).label("no_answer"),
         )
-        .join(Discussion, Discussion.id == Invitation.discussion_id)
+        .select_from(_invitations.join(_discussions, D.id == I.discussion_id))
         .where(_in_period(start, end))
-        .group_by(Invitation.agency_id, Invitation.agency_kind)
+        .group_by(I.agency_id, I.agency_kind)
     )
     return [
         {"agency": r["agency"], "kind": r["kind"], **_row({k: v for k, v in r.items() if k not in ("agency", "kind")})}
@@ -182,10 +206,10 @@ async def invitations_by_agency(session: AsyncSession, start: datetime, end: dat
 async def attended_by_agency(session: AsyncSession, start: datetime, end: datetime) -> dict[str | None, int]:
     """Discussions at which someone of the agency was marked present."""
     statement = (
-        select(Attendance.agency_id, func.count(func.distinct(Attendance.discussion_id)))
-        .join(Discussion, Discussion.id == Attendance.discussion_id)
-        .where(_in_period(start, end), Attendance.present.is_(True))
-        .group_by(Attendance.agency_id)
+        select(A.agency_id, func.count(func.distinct(A.discussion_id)))
+        .select_from(_attendance.join(_discussions, D.id == A.discussion_id))
+        .where(_in_period(start, end), A.present.is_(True))
+        .group_by(A.agency_id)
     )
     return {agency: int(n) for agency, n in (await session.execute(statement)).all()}
 
@@ -194,16 +218,16 @@ async def agencies(session: AsyncSession, ids: Sequence[str]) -> dict[str, tuple
     """id -> (name, kind) for the agencies named in the report."""
     if not ids:
         return {}
-    rows = await session.execute(select(Agency.id, Agency.name, Agency.kind).where(Agency.id.in_(list(ids))))
+    rows = await session.execute(select(AG.id, AG.name, AG.kind).where(AG.id.in_(list(ids))))
     return {i: (name, kind) for i, name, kind in rows.all()}
 
 
 async def escalations_by_kind(session: AsyncSession, start: datetime, end: datetime) -> dict[str, int]:
     statement = (
-        select(Escalation.kind, func.count(Escalation.id))
-        .join(Discussion, Discussion.id == Escalation.discussion_id)
+        select(E.kind, func.count())
+        .select_from(_escalations.join(_discussions, D.id == E.discussion_id))
         .where(_in_period(start, end))
-        .group_by(Escalation.kind)
+        .group_by(E.kind)
     )
     return {kind: int(n) for kind, n in (await session.execute(statement)).all()}
 
@@ -211,10 +235,10 @@ async def escalations_by_kind(session: AsyncSession, start: datetime, end: datet
 async def disagreements_by_stage(session: AsyncSession, start: datetime, end: datetime) -> dict[int, int]:
     """Disagreements by the stage they reached (0 = the first)."""
     statement = (
-        select(Disagreement.stage_index, func.count(Disagreement.id))
-        .join(Discussion, Discussion.id == Disagreement.discussion_id)
+        select(G.stage_index, func.count())
+        .select_from(_disagreements.join(_discussions, D.id == G.discussion_id))
         .where(_in_period(start, end))
-        .group_by(Disagreement.stage_index)
+        .group_by(G.stage_index)
     )
     return {int(stage): int(n) for stage, n in (await session.execute(statement)).all()}
 
@@ -223,21 +247,25 @@ async def follow_ups(
     session: AsyncSession, start: datetime, end: datetime, now: datetime, limit: int = 200
 ) -> list[dict[str, Any]]:
     """Case references a manager follows up: held late, not held, record not circulated in
-    time (still not circulated, or circulated late). Identifiers and times only, never free text."""
-    uncirculated = and_(Discussion.closed_at.is_not(None), Discussion.circulated_at.is_(None), Discussion.circulate_by < now)
-    circulated_late = Discussion.circulated_at > Discussion.circulate_by
+    time (still not circulated, or circulated late), ICPC held late or not held by its deadline.
+    Identifiers and times only, never free text."""
+    uncirculated = and_(D.closed_at.is_not(None), D.circulated_at.is_(None), D.circulate_by < now)
+    circulated_late = D.circulated_at > D.circulate_by
     statement = (
         select(
-            Discussion.case_ref,
-            Discussion.convene_by,
-            Discussion.started_at,
+            D.case_ref,
+            D.convene_by,
+            D.started_at,
             case((_held_late(), 1), else_=0).label("held_late"),
             case((_not_held(now), 1), else_=0).label("not_held"),
             case((uncirculated, 1), else_=0).label("not_circulated"),
             case((circulated_late, 1), else_=0).label("circulated_late"),
+            case((_icpc_late(), 1), else_=0).label("icpc_late"),
+            case((_icpc_not_held(now), 1), else_=0).label("icpc_not_held"),
         )
-        .where(_in_period(start, end), _held_late() | _not_held(now) | uncirculated | circulated_late)
-        .order_by(Discussion.convene_by, Discussion.case_ref)
+        .where(_in_period(start, end), _held_late() | _not_held(now) | uncirculated | circulated_late
+               | _icpc_late() | _icpc_not_held(now))
+        .order_by(D.convene_by, D.case_ref)
         .limit(limit)
     )
     return [dict(r) for r in (await session.execute(statement)).mappings()]

@@ -52,14 +52,16 @@ def at(text: str) -> datetime:
 def discussion(case_ref: str, *, referral: str, invited: str | None, convene_by: str, rule: str,
                started: str | None = None, quorate: bool | None = None, closed: str | None = None,
                circulate_by: str | None = None, circulated: str | None = None, icpc_by: str | None = None,
-               status: str | None = None) -> Discussion:  # fmt: skip
+               icpc_held: str | None = None, status: str | None = None) -> Discussion:  # fmt: skip
+    did = str(uuid.uuid4())
     return Discussion(
-        id=str(uuid.uuid4()), case_ref=case_ref, status=status or ("closed" if closed else "in_progress" if started else "invited"),
+        id=did, case_ref=case_ref, status=status or ("closed" if closed else "in_progress" if started else "invited"),
         profile="pan-sussex", referral_received_at=at(referral), convene_by=at(convene_by), convene_by_rule=rule,
         chair_person_id="chris", invited_at=at(invited) if invited else None, started_at=at(started) if started else None,
         quorate_at_start=quorate, closed_at=at(closed) if closed else None,
         circulate_by=at(circulate_by) if circulate_by else None, circulated_at=at(circulated) if circulated else None,
         icpc_by=at(icpc_by) if icpc_by else None, s47_initiated=icpc_by is not None,
+        initiating_discussion_id=did if icpc_by else None, icpc_held_at=at(icpc_held) if icpc_held else None,
         created_at=at(invited or referral),
     )  # fmt: skip
 
@@ -89,28 +91,33 @@ def fixtures() -> list[Any]:
     A  CR-T1  sent Thu 1 Oct 00:30 BST (still 30 Sep in UTC: it counts in October), referral
               Wed 30 Sep 23:00, within 3 WD -> convene by Mon 5 Oct 23:59; started Fri 2 Oct
               (2 WD after the referral's day): held by the deadline, quorate; closed; record
-              circulated Mon 5 Oct, within 1 WD; S47: ICPC by Fri 23 Oct (passed).
+              circulated Mon 5 Oct, within 1 WD; S47: ICPC by Fri 23 Oct (15 WD after 2 Oct),
+              held Mon 26 Oct: late.
     B  CR-T2  referral Fri 9 Oct 16:00, same day -> convene by Fri 9 Oct 23:59; started Wed
               14 Oct (3 WD: Mon, Tue, Wed): held late, inquorate; police withdrew late;
-              paediatrics never answered; record never circulated (due Thu 15 Oct).
+              paediatrics never answered; record never circulated (due Thu 15 Oct); S47: ICPC
+              by Wed 4 Nov (15 WD after 14 Oct), never recorded as held: not held.
     C  CR-T3  referral Mon 2 Nov, within 3 WD -> Thu 5 Nov 23:59; never held.
     D  CR-T4  referral Tue 10 Nov 09:00, same day; started 13:00 (0 WD): held by the deadline,
-              quorate; record circulated Fri 13 Nov, after Wed 11 Nov: late.
+              quorate; record circulated Fri 13 Nov, after Wed 11 Nov: late; S47: ICPC by
+              Tue 1 Dec (15 WD after 10 Nov), held Fri 27 Nov: within 15 WD.
     E  CR-T5  a draft never sent (no invited_at): not counted.
     F  CR-T6  sent Wed 30 Sep 23:30 BST: before the period, with a late withdrawal, an
               escalation and a disagreement that must not count.
     """
     a = discussion("CR-T1", referral="2026-09-30T23:00", invited="2026-10-01T00:30", convene_by="2026-10-05T23:59",
                    rule=THREE_WD, started="2026-10-02T10:00", quorate=True, closed="2026-10-02T11:00",
-                   circulate_by="2026-10-05T23:59", circulated="2026-10-05T09:00", icpc_by="2026-10-23T23:59")
+                   circulate_by="2026-10-05T23:59", circulated="2026-10-05T09:00", icpc_by="2026-10-23T23:59",
+                   icpc_held="2026-10-26T10:00")
     b = discussion("CR-T2", referral="2026-10-09T16:00", invited="2026-10-09T16:30", convene_by="2026-10-09T23:59",
                    rule=SAME_DAY, started="2026-10-14T10:00", quorate=False, closed="2026-10-14T11:00",
-                   circulate_by="2026-10-15T23:59")
+                   circulate_by="2026-10-15T23:59", icpc_by="2026-11-04T23:59")
     c = discussion("CR-T3", referral="2026-11-02T09:00", invited="2026-11-02T10:00", convene_by="2026-11-05T23:59",
                    rule=THREE_WD)
     d = discussion("CR-T4", referral="2026-11-10T09:00", invited="2026-11-10T09:30", convene_by="2026-11-10T23:59",
                    rule=SAME_DAY, started="2026-11-10T13:00", quorate=True, closed="2026-11-10T14:00",
-                   circulate_by="2026-11-11T23:59", circulated="2026-11-13T09:00")
+                   circulate_by="2026-11-11T23:59", circulated="2026-11-13T09:00", icpc_by="2026-12-01T23:59",
+                   icpc_held="2026-11-27T10:00")
     e = discussion("CR-T5", referral="2026-11-03T09:00", invited=None, convene_by="2026-11-06T23:59", rule=THREE_WD,
                    status="draft")
     f = discussion("CR-T6", referral="2026-09-30T20:00", invited="2026-09-30T23:30", convene_by="2026-10-05T23:59",
@@ -168,8 +175,8 @@ EXPECTED: dict[str, Any] = {
     "inquorate_at_start": 1,  # B
     "circulated_within_1wd": 1,  # A
     "circulation": {"closed": 3, "within_1wd": 1, "late": 1, "not_circulated": 1, "not_yet_due": 0},  # A; D; B
-    "icpc_within_15wd": None,
-    "icpc": {"required": 1, "deadline_passed": 1, "held_within_15wd": None},
+    "icpc_within_15wd": 1,  # D
+    "icpc": {"required": 3, "held_within_15wd": 1, "held_late": 1, "not_held": 1, "not_yet_due": 0},  # A B D; D; A; B
     "by_agency": [
         agency("csc", "Children's Social Care (Front Door)", "csc", invited=4, accepted=4, attended=3),
         agency("education", "Education Safeguarding (schools)", "education", invited=2, accepted=1, declined=1, attended=1),
@@ -182,7 +189,9 @@ EXPECTED: dict[str, Any] = {
                     "disagreement": 0, "circulation_overdue": 1, "no_response": 0},
     "disagreements": {"practitioner": 1, "line manager": 1, "senior manager": 0, "safeguarding partnership": 0},
     "follow_up": [  # by convene-by deadline; case references and times only
-        {"case_ref": "CR-T2", "why": ["held_late", "not_circulated"], "convene_by": "2026-10-09T23:59+01:00",
+        {"case_ref": "CR-T1", "why": ["icpc_late"], "convene_by": "2026-10-05T23:59+01:00",
+         "started_at": "2026-10-02T10:00+01:00"},
+        {"case_ref": "CR-T2", "why": ["held_late", "not_circulated", "icpc_not_held"], "convene_by": "2026-10-09T23:59+01:00",
          "started_at": "2026-10-14T10:00+01:00"},
         {"case_ref": "CR-T3", "why": ["not_held"], "convene_by": "2026-11-05T23:59+00:00", "started_at": None},
         {"case_ref": "CR-T4", "why": ["circulated_late"], "convene_by": "2026-11-10T23:59+00:00",
@@ -241,7 +250,10 @@ async def test_figures_depend_on_what_was_due_at_the_time(database_url: str) -> 
         "held_by_deadline": 2, "held_late": 1, "not_held": 0, "not_yet_due": 1, "by_rule": None, "by_month": None}
     assert report["timeliness"]["by_month"][1] == {"month": "2026-11", "discussions": 2, "held_by_deadline": 1,
                                                    "held_late": 0, "not_held": 0, "not_yet_due": 1}  # fmt: skip
-    assert [f["case_ref"] for f in report["follow_up"]] == ["CR-T2", "CR-T4"]
+    assert [f["case_ref"] for f in report["follow_up"]] == ["CR-T1", "CR-T2", "CR-T4"]
+    # B's ICPC deadline (Wed 4 Nov 23:59) had not passed yet.
+    assert report["icpc"] == {"required": 3, "held_within_15wd": 1, "held_late": 1, "not_held": 0, "not_yet_due": 1}
+    assert [f["why"] for f in report["follow_up"]][1] == ["held_late", "not_circulated"]
     # October only: A and B; the boundary is local midnight (A was sent at 23:30 UTC on 30 Sep).
     october = await _report(database_url, Period(datetime(2026, 10, 1).date(), datetime(2026, 10, 31).date()),
                             at("2026-12-01T09:00"))  # fmt: skip
@@ -260,6 +272,8 @@ def test_period_is_uk_dates_and_defaults_to_the_last_three_months() -> None:
         period_from("05/04/2026", "03/04/2026", now, "Europe/London")
     with pytest.raises(InputError):
         period_from("not a date", None, now, "Europe/London")
+    with pytest.raises(InputError, match="10 years"):
+        period_from("01/01/1900", "31/12/2026", now, "Europe/London")
 
 
 def test_median_counts_working_days_across_a_bank_holiday() -> None:
@@ -288,7 +302,8 @@ async def test_html_is_one_self_contained_page_with_charts_and_their_tables(sqli
         section = page[chart: page.index("</section>", chart)]
         assert "<svg" in section and f"<caption>{caption}" in section  # the chart, and its figures beside it
     assert "<td>Police (MASH)</td><td>Police</td><td class='n'>4</td>" in page
-    assert "CR-T2" in page and "CR-T1" not in page  # case references only to follow up
+    assert "CR-T2" in page and "CR-T5" not in page and "CR-T6" not in page  # case references only to follow up
+    assert "<td>ICPC held late</td><td class='n'>1</td>" in page and "ICPC not held by its deadline" in page
     assert "fixture" not in page  # no free text (reasons, what a disagreement is about)
     assert "@media print" in page
     markdown = to_markdown(report)
@@ -337,6 +352,7 @@ async def test_a_chair_gets_the_report_card_with_a_small_chart(bot: Bot, tmp_pat
     assert facts["Discussions sent"] == "1"
     assert facts["Quorate at the start"] == "1 of 1 held"
     assert facts["Not yet due"] == "0" and facts["Held late"] == "0"
+    assert facts["ICPC held within 15 working days"] == "0 of 0 due"  # not closed: no ICPC deadline yet
     [image] = [e for e in card["body"] if e.get("type") == "Image"]
     assert image["url"].startswith("data:image/png;base64,") and image["altText"]
     size = len(json.dumps(card).encode())

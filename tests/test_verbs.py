@@ -114,5 +114,5 @@ def test_verb_values_are_those_on_cards_already_sent() -> None:
     assert {v.value for v in Verb} == {
         "convene_form", "send_invitations", "accept", "decline", "delegate", "withdraw", "record_answer",
         "status", "agenda_back", "agenda_next", "agenda_add_action", "info_add", "disagree",
-        "resolve_disagreement", "csc_not_present", "approve_circulation", "action_done", "record_pdf",
+        "resolve_disagreement", "csc_not_present", "approve_circulation", "action_done", "record_pdf", "report_file",
     }  # fmt: skip

@@ -136,7 +136,7 @@ def test_manifest_fields(package: dict[str, bytes]) -> None:
     assert bot["botId"] == BOT_ID and sorted(bot["scopes"]) == ["groupChat", "personal", "team"]
     assert bot["supportsFiles"] is True  # the record's PDF through the file consent flow
     for entry in bot["commandLists"]:
-        assert [c["title"] for c in entry["commands"]] == ["convene", "status", "start", "close", "review", "cases", "report", "help"]
+        assert [c["title"] for c in entry["commands"]] == ["convene", "status", "start", "close", "review", "icpc", "cases", "report", "help"]
     assert all(len(c["title"]) <= 32 and len(c["description"]) <= 128 for e in bot["commandLists"] for c in e["commands"])
     assert {s for e in bot["commandLists"] for s in e["scopes"]} == {"personal", "team", "groupChat"}
 

@@ -24,6 +24,7 @@ from cards.record import (
     Section,
     record_cards,
 )
+from cards.report import ReportCardView, report_card
 from cards.verbs import Verb
 from dialogs.router import COMMANDS
 from procedure import CONCERNS, FLAGS, PROFESSIONAL_DIFFERENCE_STATEMENT
@@ -185,6 +186,12 @@ def roster_cards() -> dict[str, dict[str, Any]]:
 def common_cards() -> dict[str, dict[str, Any]]:
     return {
         "help": cards.help_card(COMMANDS),
+        # A 1x1 PNG stands for the chart (the real one is drawn by dialogs/charts.py).
+        "report": report_card(ReportCardView(
+            "Strategy discussions: learning and assurance, 01/09/2026 to 30/11/2026",
+            [("Discussions sent", "12"), ("Held by the convene-by deadline", "9 of 11 due (82%)")],
+            "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=",
+            "sdbot report --format html --out report.html", {"from": "2026-09-01", "to": "2026-11-30"})),
         "error": cards.error_card("I could not read that", "'wings' is not a flag code.", list(FLAGS)),
         "error-plain": cards.error_card("Only a chair can do that", "Ask your team manager."),
         **{f"notice-{style}": cards.notice_card("Title", ["line one", "", "line two"], style)

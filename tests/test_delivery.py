@@ -85,6 +85,9 @@ async def test_rate_limits_hold_across_two_workers(bot: Bot) -> None:
     from bot.connector import ConnectorClient
     from bot.outbox import OutboxWorker
 
+    first = bot.state["worker"]
+    first.stop()  # its background loop must not take every row: the two workers below take turns
+    await asyncio.sleep(0.05)
     target = {"kind": "conversation", "conversation_id": "a:shared", "service_url": bot.connector.url}
     async with transaction(bot.state["factory"]) as session:
         for i in range(14):
@@ -93,9 +96,11 @@ async def test_rate_limits_hold_across_two_workers(bot: Bot) -> None:
 
     async with aiohttp.ClientSession() as http:
         second = OutboxWorker(bot.state["factory"], ConnectorClient(http), bot.settings)
-        # Two workers (as two instances would) drain the same conversation, in turns.
+        # Two workers (as two instances would) drain the same conversation, in turns: each paces
+        # by the other's sends too (they are in the database), not only by its own.
         for _ in range(40):
-            await asyncio.gather(second.run_once(), bot.state["worker"].run_once())
+            await second.run_once()
+            await first.run_once()
             async with bot.state["factory"]() as session:
                 if await outbox.pending_count(session) == 0:
                     break
